@@ -1,0 +1,77 @@
+"""Reading and writing audio: the one place in seraug where audio files are decoded.
+
+Every loader, augmentation and feature extractor goes through :func:`load_audio`, so every file is
+checked the same way. Formats are recognised by their content, not by their name (an AIFF file named
+``.wav`` reads fine): WAV of any PCM or float subtype, FLAC, Ogg Vorbis/Opus, AIFF, through libsndfile.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+SAMPLE_RATE = 16000
+"""The paper's sampling rate in Hz; every waveform in seraug is at this rate unless stated."""
+
+SILENCE_PEAK = 1e-4
+"""A file whose absolute peak stays below this (about -80 dBFS) is treated as silent."""
+
+
+_TRUNCATED = re.compile(r"^(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
+"""libsndfile's log line for an audio chunk shorter than its header says (a cut-off download)."""
+
+
+class AudioError(ValueError):
+    """A file that cannot serve as speech audio. ``str(err)`` is ``"<path>: <reason>"``."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode a file to a mono float32 waveform at ``sample_rate`` Hz.
+
+    Channels are averaged (mono mixdown); other rates are converted with soxr's high-quality
+    resampler. Raises :class:`AudioError` naming the file when it is missing, empty, unreadable or
+    truncated, holds non-finite samples, or is all silence (peak below :data:`SILENCE_PEAK`).
+
+    Returns:
+        Array of shape ``(n_samples,)``, float32, nominally in [-1, 1].
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(path, "no such file")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "empty file (0 bytes)")
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            short = _TRUNCATED.search(handle.extra_info)
+            if short:
+                raise AudioError(path, f"truncated: the header promises {short[1]} bytes of audio, the file holds {short[2]}")
+            file_rate = handle.samplerate
+            audio = handle.read(dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as err:
+        raise AudioError(path, f"unreadable audio ({err})") from None
+    if audio.shape[0] == 0:
+        raise AudioError(path, "no audio samples")
+    audio = audio.mean(axis=1)
+    if not np.isfinite(audio).all():
+        raise AudioError(path, "non-finite samples (NaN or Inf)")
+    if np.abs(audio).max() < SILENCE_PEAK:
+        raise AudioError(path, "all silent (peak below -80 dBFS)")
+    if file_rate != sample_rate:
+        audio = soxr.resample(audio, file_rate, sample_rate, quality="HQ")
+    return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
+    """Write a mono waveform as 16-bit PCM WAV, clipping to [-1, 1]; parent folders are created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(path), np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0), sample_rate, subtype="PCM_16")

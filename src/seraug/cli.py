@@ -1,0 +1,144 @@
+"""The ``seraug`` command. Each subcommand has ``--help``; errors print one line and exit with code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+
+from seraug import __version__
+from seraug.audio import AudioError
+from seraug.corpora import CORPORA, CorpusError, load_manifest
+
+
+def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--corpus``, ``--root``, ``--classes`` and ``--merge``: how every command names its input corpus."""
+    parser.add_argument("--corpus", required=True, choices=sorted(CORPORA), help="corpus loader (see `seraug corpora`)")
+    parser.add_argument("--root", help="corpus folder (for csv: the CSV file); default: the download cache "
+                        "(EmoDB and RAVDESS are downloaded on first use)")
+    parser.add_argument("--classes", help="comma-separated labels to keep, or 'all' (default: every label; "
+                        "IEMOCAP: anger,happiness,sadness,neutral with excitement merged into happiness)")
+    parser.add_argument("--merge", action="append", default=[], metavar="FROM=TO",
+                        help="rename a label before selection, e.g. excitement=happiness (repeatable)")
+
+
+def manifest_from_args(args: argparse.Namespace) -> pd.DataFrame:
+    """The manifest that ``--corpus/--root/--classes/--merge`` describe."""
+    merge = {}
+    for item in args.merge:
+        if "=" not in item:
+            raise CorpusError(f"--merge expects FROM=TO, got {item!r}")
+        source, target = item.split("=", 1)
+        merge[source.strip()] = target.strip()
+    return load_manifest(args.corpus, args.root, args.classes, merge or None)
+
+
+def _corpora(args: argparse.Namespace) -> int:
+    for name, module in CORPORA.items():
+        download = " [seraug download]" if hasattr(module, "DOWNLOAD_URL") else ""
+        print(f"{name:8s} {module.DESCRIPTION}{download}")
+    return 0
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    manifest = manifest_from_args(args)
+    print(f"{args.corpus}: {len(manifest)} utterances, {manifest['speaker'].nunique()} speakers, "
+          f"{manifest['label'].nunique()} labels\n")
+    print(pd.crosstab(manifest["speaker"], manifest["label"], margins=True, margins_name="total").to_string())
+    if args.out:
+        manifest.to_csv(args.out, index=False)
+        print(f"\nwrote {args.out}")
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    from seraug.download import download
+
+    print(f"{args.name}: ready at {download(args.name, args.cache, args.url)}")
+    return 0
+
+
+def _features(args: argparse.Namespace) -> int:
+    from seraug.features import LogMelConfig, extract_features
+
+    manifest = manifest_from_args(args)
+    config = LogMelConfig(segment_hop=args.segment_hop)
+    X, segments = extract_features(manifest, args.out, config, device=args.device, skip_bad=args.skip_bad)
+    skipped = pd.read_csv(f"{args.out}/skipped.csv")
+    print(f"{args.out}: {len(X)} segments of {X.shape[1]}x{X.shape[2]} from {segments['utterance'].nunique()} "
+          f"utterances, {segments['speaker'].nunique()} speakers, {segments['label'].nunique()} labels")
+    for row in skipped.itertuples():
+        print(f"skipped {row.path}: {row.reason}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seraug",
+        description="Class balancing for speech emotion recognition: log-mel segments, signal augmentation, "
+                    "a class-conditional GAN and a speaker-independent VGG19 evaluation.",
+    )
+    parser.add_argument("--version", action="version", version=f"seraug {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("corpora", help="list the corpus loaders", description="List the corpus loaders.")
+    p.set_defaults(func=_corpora)
+
+    p = sub.add_parser("manifest", help="utterances per class and speaker of a corpus",
+                       description="Read a corpus and print its utterances per speaker and class.")
+    add_corpus_arguments(p)
+    p.add_argument("--out", help="also write the manifest as CSV here")
+    p.set_defaults(func=_manifest)
+
+    p = sub.add_parser("download", help="download a corpus with a public archive (emodb, ravdess)",
+                       description="Download, unpack and check a corpus archive into the cache "
+                                   "($SERAUG_CACHE or ~/.cache/seraug). Loaders use it when --root is not given.")
+    p.add_argument("name", help="emodb or ravdess")
+    p.add_argument("--cache", help="cache folder (default $SERAUG_CACHE or ~/.cache/seraug)")
+    p.add_argument("--url", help="archive address (default: the authors' published archive)")
+    p.set_defaults(func=_download)
+
+    p = sub.add_parser("features", help="log-mel 128x128 segments of a corpus, stored on disk",
+                       description="Compute the paper's log-mel segments (16 kHz, 50 ms Hann window, 25 ms hop, "
+                                   "128 mels, log power, 128-frame segments) and write OUT/spectrograms.npy "
+                                   "(N x 128 x 128, dB), OUT/segments.csv and OUT/config.json. Re-running with "
+                                   "the same inputs and config reuses the store.")
+    add_corpus_arguments(p)
+    p.add_argument("--out", required=True, help="feature store folder")
+    p.add_argument("--segment-hop", type=int, default=128,
+                   help="frames between segment starts (128 = no overlap; 64 = 50%% overlap)")
+    p.add_argument("--device", default="auto", help="torch device for the STFT: auto, cpu, cuda (default auto)")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="skip unreadable, empty, truncated, silent or non-finite files and list them in "
+                        "OUT/skipped.csv (default: stop with an error naming the file)")
+    p.set_defaults(func=_features)
+
+    for module in _subcommand_modules():
+        module.add_parser(sub)
+    return parser
+
+
+def _subcommand_modules() -> list:
+    """Subcommands that live beside their code (augment, gan, experiment)."""
+    import importlib
+
+    names = ["seraug.augment.cli", "seraug.gan.cli", "seraug.experiment"]
+    return [importlib.import_module(n) for n in names if importlib.util.find_spec(n) is not None]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (AudioError, CorpusError, ValueError, FileNotFoundError) as err:
+        print(f"seraug {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"seraug {args.command}: interrupted; finished work is kept, re-run to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

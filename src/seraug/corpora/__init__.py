@@ -1,0 +1,68 @@
+"""Corpus loaders: every corpus becomes a manifest with one row per utterance.
+
+>>> from seraug.corpora import load_manifest
+>>> manifest = load_manifest("emodb", "../shared/data/emodb")
+>>> manifest.columns.tolist()
+['utterance', 'path', 'speaker', 'label', 'code', 'session', 'corpus']
+
+Each loader is a small module with ``NAME``, ``DESCRIPTION`` and ``load(root)``; those whose authors
+publish a direct archive also have ``DOWNLOAD_URL`` and ``EXPECTED_FILES`` (see :mod:`seraug.download`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+
+from seraug.corpora import crema_d, csv, emodb, emovo, iemocap, ravdess, tess
+from seraug.corpora.base import LABELS, MANIFEST_COLUMNS, CorpusError, canonical_label, select_classes
+
+CORPORA: dict[str, ModuleType] = {m.NAME: m for m in (emodb, emovo, ravdess, crema_d, tess, iemocap, csv)}
+
+__all__ = ["CORPORA", "LABELS", "MANIFEST_COLUMNS", "CorpusError", "canonical_label", "corpus_module",
+           "load_manifest", "select_classes"]
+
+
+def corpus_module(name: str) -> ModuleType:
+    """The loader module of a corpus name, or a :class:`CorpusError` listing the known names."""
+    try:
+        return CORPORA[name.lower()]
+    except KeyError:
+        raise CorpusError(f"unknown corpus {name!r}; known: {', '.join(CORPORA)}") from None
+
+
+def load_manifest(
+    name: str,
+    root: str | Path | None = None,
+    classes: Iterable[str] | str | None = None,
+    merge: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read a corpus into a manifest.
+
+    Args:
+        name: a key of :data:`CORPORA` (``emodb``, ``emovo``, ``ravdess``, ``crema_d``, ``tess``,
+            ``iemocap``, ``csv``).
+        root: the corpus folder (or the CSV file for ``csv``). ``None`` uses the download cache, and
+            downloads corpora that have a public archive (EmoDB, RAVDESS).
+        classes: labels to keep, ``"all"`` for every label; ``None`` keeps the corpus's default
+            selection (all labels, except IEMOCAP: the paper's four classes).
+        merge: label renames applied before selection, e.g. ``{"excitement": "happiness"}``.
+
+    Returns:
+        A DataFrame with columns :data:`MANIFEST_COLUMNS`, sorted by utterance.
+    """
+    module = corpus_module(name)
+    if root is None:
+        from seraug.download import ensure_corpus
+
+        root = ensure_corpus(module.NAME)
+    manifest = module.load(root)
+    if classes is None:
+        classes = getattr(module, "DEFAULT_CLASSES", None)
+        merge = {**getattr(module, "DEFAULT_MERGE", {}), **(merge or {})}
+    elif isinstance(classes, str):
+        classes = None if classes == "all" else [c.strip() for c in classes.split(",") if c.strip()]
+    return select_classes(manifest, classes, merge)

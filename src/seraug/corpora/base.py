@@ -1,0 +1,106 @@
+"""What every corpus loader shares: the manifest's columns, the label vocabulary, file-name parsing.
+
+A manifest is a :class:`pandas.DataFrame` with one row per utterance and the columns
+:data:`MANIFEST_COLUMNS`. ``label`` is in seraug's common vocabulary (:data:`LABELS`), so results are
+comparable across corpora; ``code`` keeps the corpus's own label code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pandas as pd
+
+MANIFEST_COLUMNS = ["utterance", "path", "speaker", "label", "code", "session", "corpus"]
+
+LABELS = (
+    "anger", "happiness", "sadness", "neutral", "fear", "disgust", "boredom", "surprise", "calm",
+    "excitement", "frustration", "other", "no_agreement",
+)
+"""seraug's common label vocabulary."""
+
+ALIASES = {
+    "angry": "anger", "ang": "anger", "happy": "happiness", "hap": "happiness", "joy": "happiness",
+    "sad": "sadness", "neu": "neutral", "fearful": "fear", "fea": "fear", "disgusted": "disgust",
+    "dis": "disgust", "surprised": "surprise", "sur": "surprise", "exc": "excitement", "excited": "excitement",
+    "fru": "frustration", "frustrated": "frustration", "bored": "boredom",
+}
+"""Common spellings of the vocabulary's labels, for corpora given as CSV."""
+
+
+class CorpusError(ValueError):
+    """A corpus folder or file that does not look as expected; the message names it and says why."""
+
+
+def canonical_label(name: str) -> str:
+    """Map a label spelling (``"Angry"``, ``"ang"``, ``"anger"``) to the common vocabulary.
+
+    Labels outside the vocabulary are kept, lower-cased, so a user's own classes still work.
+    """
+    key = name.strip().lower()
+    return ALIASES.get(key, key)
+
+
+def require_dir(root: str | Path, corpus: str) -> Path:
+    """The corpus root as a Path, or a :class:`CorpusError` that says how to provide it."""
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise CorpusError(f"{root}: not a folder; pass the {corpus} corpus folder with --root DIR")
+    return root
+
+
+def parse_files(
+    files: Iterable[Path], pattern: str, corpus: str, root: Path, row: Callable[[Path, re.Match], dict]
+) -> pd.DataFrame:
+    """Build a manifest from files whose names must match ``pattern``.
+
+    A file that does not match is an error (listing up to five such names), never a silent skip: a
+    corpus with stray files is better fixed, or passed as CSV, than half-read.
+    """
+    regex = re.compile(pattern)
+    rows, bad = [], []
+    for path in sorted(files):
+        match = regex.fullmatch(path.name)
+        if match:
+            rows.append({"path": str(path.resolve()), "session": None, "corpus": corpus, **row(path, match)})
+        else:
+            bad.append(path.name)
+    if bad:
+        raise CorpusError(
+            f"{root}: {len(bad)} file(s) do not follow {corpus}'s naming ({pattern}), e.g. {', '.join(bad[:5])}"
+        )
+    if not rows:
+        raise CorpusError(f"{root}: no {corpus} audio files found (expected names like {pattern})")
+    return finish(pd.DataFrame(rows), root)
+
+
+def finish(manifest: pd.DataFrame, source: Path | str) -> pd.DataFrame:
+    """Order the columns, check that utterance ids are unique, sort by utterance."""
+    dupes = manifest["utterance"][manifest["utterance"].duplicated()]
+    if len(dupes):
+        raise CorpusError(f"{source}: utterance ids repeat, e.g. {', '.join(dupes.astype(str).head(5))}")
+    return manifest[MANIFEST_COLUMNS].sort_values("utterance", kind="stable").reset_index(drop=True)
+
+
+def select_classes(
+    manifest: pd.DataFrame, classes: Iterable[str] | None = None, merge: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Rename labels by ``merge`` (e.g. ``{"excitement": "happiness"}``), then keep only ``classes``.
+
+    Raises :class:`CorpusError` when a requested class has no utterance, so a typo never yields an
+    empty class.
+    """
+    out = manifest.copy()
+    if merge:
+        out["label"] = out["label"].replace({canonical_label(k): canonical_label(v) for k, v in merge.items()})
+    if classes is not None:
+        wanted = [canonical_label(c) for c in classes]
+        missing = [c for c in wanted if c not in set(out["label"])]
+        if missing:
+            raise CorpusError(
+                f"class(es) {', '.join(missing)} have no utterances; present: {', '.join(sorted(set(out['label'])))}"
+            )
+        out = out[out["label"].isin(wanted)].reset_index(drop=True)
+    return out

@@ -1,0 +1,49 @@
+"""Any corpus given as a CSV file: one row per utterance.
+
+Required columns: ``path`` (absolute, or relative to the CSV's folder), ``label``, ``speaker``.
+Optional: ``session`` (for session folds) and ``utterance`` (an id; default: the file name without
+extension, which must then be unique). Labels are mapped to the common vocabulary where they are a
+known spelling (``angry`` -> ``anger``) and kept as given otherwise; ``code`` keeps the original.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from seraug.corpora.base import CorpusError, canonical_label, finish
+
+NAME = "csv"
+DESCRIPTION = "any corpus listed in a CSV file (columns path, label, speaker[, session, utterance]); --root FILE.csv"
+
+
+def load(root: str | Path) -> pd.DataFrame:
+    table_path = Path(root).expanduser()
+    if not table_path.is_file():
+        raise CorpusError(f"{table_path}: not a file; pass the corpus CSV with --root FILE.csv")
+    try:
+        table = pd.read_csv(table_path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        raise CorpusError(f"{table_path}: not a readable CSV ({err})") from None
+    missing = {"path", "label", "speaker"} - set(table.columns)
+    if missing:
+        raise CorpusError(f"{table_path}: missing column(s) {', '.join(sorted(missing))}; have {', '.join(table.columns)}")
+    for column in ("path", "label", "speaker"):
+        empty = table.index[table[column].str.strip() == ""]
+        if len(empty):
+            raise CorpusError(f"{table_path}: empty {column!r} on line(s) {', '.join(str(i + 2) for i in empty[:5])}")
+    paths = [p if Path(p).is_absolute() else table_path.parent / p for p in table["path"]]
+    absent = [str(p) for p in paths if not Path(p).is_file()]
+    if absent:
+        raise CorpusError(f"{table_path}: {len(absent)} audio file(s) not found, e.g. {', '.join(absent[:3])}")
+    manifest = pd.DataFrame({
+        "utterance": table["utterance"] if "utterance" in table else [Path(p).stem for p in paths],
+        "path": [str(Path(p).resolve()) for p in paths],
+        "speaker": table["speaker"].str.strip(),
+        "label": table["label"].map(canonical_label),
+        "code": table["label"],
+        "session": table["session"].replace("", None) if "session" in table else None,
+        "corpus": NAME,
+    })
+    return finish(manifest, table_path)

@@ -1,0 +1,29 @@
+"""TESS, the Toronto emotional speech set (Dupuis & Pichora-Fuller, 2010).
+
+Layout: ``ROOT/OAF_angry/OAF_back_angry.wav``, ``ROOT/YAF_pleasant_surprised/YAF_back_ps.wav``: the
+speaker (OAF older, YAF younger female) prefixes folder and file; the emotion is the file name's last
+part. 2 speakers, 7 emotions, 2800 utterances. Speaker-independent folds have only two speakers here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from seraug.corpora.base import parse_files, require_dir
+
+NAME = "tess"
+DESCRIPTION = "TESS, English acted, 2 speakers, 7 emotions, 2800 utterances"
+CODES = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "happiness", "neutral": "neutral",
+         "ps": "surprise", "sad": "sadness"}
+
+
+def load(root: str | Path) -> pd.DataFrame:
+    root = require_dir(root, NAME)
+    return parse_files(
+        (p for p in root.rglob("*") if p.suffix.lower() == ".wav"),
+        r"(?i)(OAF|YAF)_(\w+?)_(angry|disgust|fear|happy|neutral|ps|sad)\.wav", NAME, root,
+        lambda path, m: {"utterance": path.stem, "speaker": m[1].upper(), "label": CODES[m[3].lower()],
+                         "code": m[3].lower()},
+    )

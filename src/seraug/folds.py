@@ -1,0 +1,111 @@
+"""Speaker-independent train / validation / test folds, and the paper's imbalance simulation.
+
+Schemes (``scheme=``):
+
+- ``speaker``: leave one speaker out (EmoDB, EMOVO: one fold per speaker).
+- ``session``: leave one session out (IEMOCAP's five sessions, the paper's Table 2 protocol).
+- ``groups``: ``n_groups`` groups of speakers, each the test part once (e.g. RAVDESS's 24 actors in 6).
+- ``shuffle``: the paper's FEEL-25k protocol: one 80/20 shuffle split of the corpus into training and
+  validation utterances, and a separate test corpus (``test=``).
+
+In the first three, validation speakers are drawn (seeded) from the fold's training speakers only,
+about ``validation_fraction`` of them and at least one; with a single training speaker, a seeded
+share of its utterances validates instead. No speaker of a fold's test part is ever in its training
+or validation part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SCHEMES = ("speaker", "session", "groups", "shuffle")
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One split, as utterance ids of the manifest(s) it was made from."""
+
+    name: str
+    train: tuple[str, ...]
+    validation: tuple[str, ...]
+    test: tuple[str, ...]
+
+
+def make_folds(
+    manifest: pd.DataFrame,
+    scheme: str = "speaker",
+    n_groups: int = 6,
+    validation_fraction: float = 0.1,
+    seed: int = 0,
+    test: pd.DataFrame | None = None,
+) -> list[Fold]:
+    """Split a manifest into folds (see the module docstring for the schemes).
+
+    Args:
+        manifest: one row per utterance, with ``utterance``, ``speaker`` and (for ``session``) ``session``.
+        n_groups: number of speaker groups for ``groups``.
+        validation_fraction: share of training speakers (or, for ``shuffle``, utterances) that validate.
+        seed: seeds the validation draw, the speaker grouping and the shuffle split.
+        test: the separate test corpus of the ``shuffle`` scheme.
+
+    Returns:
+        A list of :class:`Fold`, in a stable order.
+    """
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown fold scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    if not 0 < validation_fraction < 1:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
+    rng = np.random.default_rng(seed)
+    if scheme == "shuffle":
+        if test is None or test.empty:
+            raise ValueError("the shuffle scheme needs a separate test corpus (test=...)")
+        ids = manifest["utterance"].to_numpy()[rng.permutation(len(manifest))]
+        n_val = max(1, round(validation_fraction * len(ids)))
+        return [Fold("shuffle", tuple(sorted(ids[n_val:])), tuple(sorted(ids[:n_val])),
+                     tuple(sorted(test["utterance"])))]
+    if scheme == "session":
+        if manifest["session"].isna().any():
+            raise ValueError("the session scheme needs a session for every utterance; this corpus has none")
+        held_out = {f"session-{s}": manifest["session"] == s for s in sorted(manifest["session"].unique())}
+    elif scheme == "speaker":
+        held_out = {f"speaker-{s}": manifest["speaker"] == s for s in sorted(manifest["speaker"].unique())}
+    else:
+        speakers = np.array(sorted(manifest["speaker"].unique()))
+        if not 2 <= n_groups <= len(speakers):
+            raise ValueError(f"n_groups must be between 2 and the {len(speakers)} speakers, got {n_groups}")
+        groups = np.array_split(speakers[rng.permutation(len(speakers))], n_groups)
+        held_out = {f"group-{i + 1}": manifest["speaker"].isin(g) for i, g in enumerate(groups)}
+    if len(held_out) < 2:
+        raise ValueError(f"the {scheme} scheme needs at least two {scheme}s; this corpus has one")
+    return [_fold(name, manifest, is_test, validation_fraction, rng) for name, is_test in held_out.items()]
+
+
+def _fold(name: str, manifest: pd.DataFrame, is_test: pd.Series, fraction: float, rng: np.random.Generator) -> Fold:
+    rest = manifest[~is_test]
+    test_speakers = set(manifest.loc[is_test, "speaker"])
+    rest = rest[~rest["speaker"].isin(test_speakers)]  # a speaker across sessions never trains on its test
+    speakers = np.array(sorted(rest["speaker"].unique()))
+    if len(speakers) >= 2:
+        n_val = min(len(speakers) - 1, max(1, round(fraction * len(speakers))))
+        is_val = rest["speaker"].isin(rng.choice(speakers, n_val, replace=False))
+    else:
+        is_val = pd.Series(rng.random(len(rest)) < fraction, index=rest.index)
+    return Fold(name, tuple(rest.loc[~is_val, "utterance"]), tuple(rest.loc[is_val, "utterance"]),
+                tuple(manifest.loc[is_test, "utterance"]))
+
+
+def simulate_imbalance(manifest: pd.DataFrame, label: str, fraction: float = 0.8, seed: int = 0) -> pd.DataFrame:
+    """Remove ``round(fraction * n)`` of the ``n`` utterances of ``label``, drawn at random (seeded).
+
+    The paper's Table 2 protocol applies this to a fold's training part only.
+    """
+    if not 0 <= fraction < 1:
+        raise ValueError(f"fraction must be in [0, 1), got {fraction}")
+    members = manifest.index[manifest["label"] == label]
+    if len(members) == 0:
+        raise ValueError(f"class {label!r} has no utterances to remove; present: {', '.join(sorted(manifest['label'].unique()))}")
+    drop = np.random.default_rng(seed).choice(members, round(fraction * len(members)), replace=False)
+    return manifest.drop(index=drop)
