@@ -33,3 +33,20 @@ def emovo_root() -> Path:
 def esc10_root() -> Path:
     """ESC-10 noise clips (ogg, 44.1 kHz, 5 s) for background-noise augmentation."""
     return _need(DATA / "esc10")
+
+
+@pytest.fixture(scope="session")
+def emodb_manifest(emodb_root):
+    from seraug.corpora import load_manifest
+
+    return load_manifest("emodb", emodb_root)
+
+
+@pytest.fixture(scope="session")
+def emodb_features(tmp_path_factory, emodb_manifest):
+    """(X, segments, config): the real log-mel segments of all of EmoDB (about 690 x 128 x 128, dB)."""
+    from seraug.features import extract_features, load_features
+
+    out = tmp_path_factory.mktemp("emodb-features")
+    extract_features(emodb_manifest, out, device="cpu", progress=False)
+    return load_features(out)

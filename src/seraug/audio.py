@@ -60,10 +60,11 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         raise AudioError(path, f"unreadable audio ({err})") from None
     if audio.shape[0] == 0:
         raise AudioError(path, "no audio samples")
-    audio = audio.mean(axis=1)
-    if not np.isfinite(audio).all():
+    audio = audio[:, 0] if audio.shape[1] == 1 else audio.mean(axis=1)
+    peak = max(audio.max(), -audio.min())  # NaN and Inf propagate into the peak: this checks both
+    if not np.isfinite(peak):
         raise AudioError(path, "non-finite samples (NaN or Inf)")
-    if np.abs(audio).max() < SILENCE_PEAK:
+    if peak < SILENCE_PEAK:
         raise AudioError(path, "all silent (peak below -80 dBFS)")
     if file_rate != sample_rate:
         audio = soxr.resample(audio, file_rate, sample_rate, quality="HQ")
