@@ -7,6 +7,7 @@ checked the same way. Formats are recognised by their content, not by their name
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -71,8 +72,18 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     return np.ascontiguousarray(audio, dtype=np.float32)
 
 
-def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
-    """Write a mono waveform as 16-bit PCM WAV, clipping to [-1, 1]; parent folders are created."""
+def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, subtype: str = "PCM_16") -> None:
+    """Write a mono waveform as WAV; parent folders are created.
+
+    The file appears under its name only when complete (written to a temporary name, then renamed),
+    so a resumed run can trust any WAV it finds. ``subtype="PCM_16"`` clips to [-1, 1] first;
+    ``"FLOAT"`` (32-bit float) keeps the samples exactly, peaks above 1 included (noisy mixes).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(path), np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0), sample_rate, subtype="PCM_16")
+    audio = np.asarray(audio, dtype=np.float32)
+    if subtype != "FLOAT":
+        audio = np.clip(audio, -1.0, 1.0)
+    partial = path.with_name(f"{path.stem}.partial.wav")
+    sf.write(str(partial), audio, sample_rate, subtype=subtype)
+    os.replace(partial, path)

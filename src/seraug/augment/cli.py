@@ -1,0 +1,142 @@
+"""`seraug augment`: balance a corpus's training part with a Table 1 strategy or random undersampling."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from seraug.augment.render import write_augmented
+from seraug.augment.strategies import STRATEGIES, class_counts, make_plan, original_plan, undersample
+from seraug.augment.transforms import (
+    DEFAULT_BN_SNR_DB,
+    DEFAULT_GN_SNR_DB,
+    DEFAULT_RATES,
+    DEFAULT_SEMITONES,
+    AugmentError,
+    BackgroundNoise,
+    Copy,
+    GaussianNoise,
+    NoiseBank,
+    PitchShift,
+    TimeStretch,
+    Transform,
+)
+from seraug.cli import add_corpus_arguments, manifest_from_args
+
+DESCRIPTION = """\
+Balance the training part of a corpus and write it to OUT: the augmented audio as WAV (32-bit float,
+unclipped, in OUT/audio/) and OUT/manifest.csv, one row per utterance of the balanced set with its
+source utterance, kind (original / added / replacement), transform and exact parameters (JSON), and
+path (relative to OUT; originals keep their own file). Read it back with
+`--corpus csv --root OUT/manifest.csv`. Re-running the same command resumes an interrupted run.
+
+Strategies (the paper's Table 1; every class ends with the majority-class count):
+  none    the training part as it is (the paper's "Initial Dataset")
+  RU      random undersampling to --ratio = N_minority / N_majority (1.0: fully balanced); no audio
+  CP      add copies of originals drawn at random from the class
+  SA      add augmented originals, each with one of TS, PS, GN, BN drawn at random
+  SAR     SA, and in every class replace (its count - the minority count) originals by
+          augmented versions of themselves, so every class has the same share of processed audio
+  SAR_M   SA with replacement in the majority class only
+  SAR_B   SAR with background noise (BN) only
+  SAR_S   SAR with time stretch (TS) and pitch shift (PS) only
+Transforms: TS time stretch (duration / rate, pitch kept), PS pitch shift (duration kept), GN white
+Gaussian noise, BN a background sound from --noise-dir, each at an SNR drawn in dB.
+
+Use only a fold's training speakers (--speakers, or --exclude-speakers for the test and validation
+speakers): augmentation draws from nothing else.
+
+example: seraug augment --corpus emodb --root ../shared/data/emodb --strategy SAR \\
+           --noise-dir ../shared/data/esc10 --exclude-speakers 03,08 --seed 1 --out runs/emodb-sar
+"""
+
+
+def _speakers(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `seraug augment` on a subparsers object; its ``func`` returns an exit code."""
+    p = subparsers.add_parser("augment", help="balance a training set: Table 1 augmentation or undersampling",
+                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_corpus_arguments(p)
+    p.add_argument("--strategy", required=True, choices=["none", "RU", *STRATEGIES],
+                   help="balancing strategy (see above)")
+    p.add_argument("--out", required=True, help="output folder (manifest.csv, audio/, settings.json)")
+    p.add_argument("--seed", type=int, default=0, help="seeds every random choice; same seed, same audio (default 0)")
+    p.add_argument("--ratio", type=float, default=1.0,
+                   help="RU only: N_minority / N_majority after undersampling, in (0, 1] (default 1.0)")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--speakers", type=_speakers, metavar="A,B,...",
+                     help="keep only these speakers (the fold's training part)")
+    who.add_argument("--exclude-speakers", type=_speakers, metavar="A,B,...",
+                     help="drop these speakers (the fold's test and validation speakers)")
+    p.add_argument("--noise-dir", help="folder of background-noise clips (wav/flac/ogg/mp3, searched recursively), "
+                                       "e.g. ESC-50; needed by SA, SAR, SAR_M and SAR_B")
+    p.add_argument("--no-noise-loop", action="store_true",
+                   help="refuse a noise clip shorter than the utterance (default: loop it); silent clip edges "
+                        "are cut before the length is compared")
+    p.add_argument("--ts-rates", type=float, nargs=2, metavar=("MIN", "MAX"), default=DEFAULT_RATES,
+                   help="time-stretch rates, >1 is faster (default %(default)s)")
+    p.add_argument("--ps-semitones", type=float, nargs=2, metavar=("MIN", "MAX"), default=DEFAULT_SEMITONES,
+                   help="pitch shift in semitones (default %(default)s)")
+    p.add_argument("--gn-snr", type=float, nargs=2, metavar=("MIN", "MAX"), default=DEFAULT_GN_SNR_DB,
+                   help="Gaussian-noise SNR in dB (default %(default)s)")
+    p.add_argument("--bn-snr", type=float, nargs=2, metavar=("MIN", "MAX"), default=DEFAULT_BN_SNR_DB,
+                   help="background-noise SNR in dB (default %(default)s)")
+    p.add_argument("--jobs", type=int, help="processes rendering audio (default: one per CPU core)")
+    p.add_argument("--plan-only", action="store_true",
+                   help="write only OUT/plan.csv (what would be made, with parameters), no audio")
+    p.set_defaults(func=run)
+
+
+def training_manifest(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
+    """The corpus restricted to the chosen speakers, and every class of the corpus (each must remain)."""
+    corpus = manifest_from_args(args)
+    chosen = args.speakers or args.exclude_speakers or []
+    unknown = sorted(set(chosen) - set(corpus["speaker"]))
+    if unknown:
+        raise AugmentError(f"speaker(s) {', '.join(unknown)} not in the corpus; present: "
+                           f"{', '.join(sorted(corpus['speaker'].unique()))}")
+    keep = corpus["speaker"].isin(chosen)
+    manifest = corpus[keep] if args.speakers else corpus[~keep]
+    return manifest.reset_index(drop=True), sorted(corpus["label"].unique())
+
+
+def transforms_from_args(args: argparse.Namespace) -> dict[str, Transform]:
+    """The transforms with the ranges given on the command line; BN only with --noise-dir."""
+    transforms: list[Transform] = [Copy(), TimeStretch(*args.ts_rates), PitchShift(*args.ps_semitones),
+                                   GaussianNoise(*args.gn_snr)]
+    if args.noise_dir:
+        transforms.append(BackgroundNoise(NoiseBank(args.noise_dir, loop=not args.no_noise_loop), *args.bn_snr))
+    return {t.name: t for t in transforms}
+
+
+def run(args: argparse.Namespace) -> int:
+    manifest, classes = training_manifest(args)
+    transforms = transforms_from_args(args)
+    if args.strategy == "none":
+        plan = original_plan(manifest)
+    elif args.strategy == "RU":
+        plan = undersample(manifest, args.ratio, args.seed, classes)
+    else:
+        plan = make_plan(manifest, args.strategy, args.seed, transforms, classes)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = {k: v for k, v in vars(args).items() if k != "func"}
+    (out / "settings.json").write_text(json.dumps(settings, indent=2) + "\n")
+    before = class_counts(manifest).rename("before")
+    after = pd.crosstab(plan["label"], plan["kind"]).assign(after=plan["label"].value_counts())
+    print(f"{args.strategy}: {len(manifest)} training utterances ({manifest['speaker'].nunique()} speakers) "
+          f"-> {len(plan)}\n")
+    print(pd.concat([before, after], axis=1).fillna(0).astype(int).to_string(), "\n")
+    if args.plan_only:
+        plan.to_csv(out / "plan.csv", index=False)
+        print(f"wrote {out / 'plan.csv'}")
+        return 0
+    write_augmented(plan, out, transforms, jobs=args.jobs)
+    print(f"wrote {out / 'manifest.csv'} and {(plan['kind'] != 'original').sum()} WAV files in {out / 'audio'}")
+    return 0
