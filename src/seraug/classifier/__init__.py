@@ -1,0 +1,25 @@
+"""The paper's evaluation classifier: VGG19 on 128x128 log-mel segments, utterance voting, UAR / F-score.
+
+    from seraug.classifier import TrainConfig, fit, predict_proba, evaluate
+
+    result = fit(X_train, y_train, X_val, y_val, val_utterances, n_classes=4, config=TrainConfig(epochs=30))
+    metrics = evaluate(predict_proba(result.model, X_test), y_test, test_utterances)  # utterance-level UAR...
+"""
+
+from seraug.classifier.metrics import accuracy, confusion, evaluate, f_score, uar, utterance_labels, vote
+from seraug.classifier.train import (
+    Distributed,
+    FitResult,
+    TrainConfig,
+    fit,
+    init_distributed,
+    load_model,
+    predict_proba,
+    save_model,
+)
+from seraug.classifier.vgg import VGG19
+
+__all__ = [
+    "VGG19", "TrainConfig", "FitResult", "Distributed", "fit", "predict_proba", "save_model", "load_model",
+    "init_distributed", "uar", "f_score", "accuracy", "confusion", "vote", "utterance_labels", "evaluate",
+]
