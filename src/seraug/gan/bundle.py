@@ -1,0 +1,126 @@
+"""A trained GAN as one object and one folder, and generation from it.
+
+Model folder (what ``seraug gan train --out MODEL`` writes)::
+
+    MODEL/model.json     config, class names in order, MinMaxScaler, LogMelConfig
+    MODEL/weights.pt     generator and discriminator state dicts
+    MODEL/latent.npz     the class Gaussians (means, covariances, counts)
+    MODEL/losses.csv     one row per epoch (see seraug.gan.train)
+    MODEL/checkpoint.pt  the last finished epoch, to resume an interrupted run
+    MODEL/tensorboard/   the same curves for TensorBoard, when it is installed
+    MODEL/grid.png, quality.json, samples/*.wav   what `seraug gan train` renders after training
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seraug.features import LogMelConfig
+from seraug.gan.config import GANConfig
+from seraug.gan.latent import ClassGaussians
+from seraug.gan.models import IMAGE_SIZE, ConvEncoder, Generator, build
+from seraug.normalise import MinMaxScaler
+
+
+@dataclass
+class GANModel:
+    """Everything needed to generate spectrograms of a class and map them back to dB and audio.
+
+    Attributes:
+        config: the training configuration.
+        class_names: emotion names; index ``k`` is class ``k`` of G's conditioning and of D's logits.
+        generator, discriminator: the fine-tuned networks (D's last logit means "fake").
+        gaussians: per-class latent normals.
+        scaler: maps dB to the [-1, 1] range the GAN works in (None when the caller normalised).
+        features: the log-mel front end of the training segments (None if unknown); needed for audio.
+    """
+
+    config: GANConfig
+    class_names: list[str]
+    generator: Generator
+    discriminator: ConvEncoder
+    gaussians: ClassGaussians
+    scaler: MinMaxScaler | None = None
+    features: LogMelConfig | None = None
+
+    def class_index(self, label: int | str) -> int:
+        """Index of a class given by name or index; ValueError naming the known classes otherwise."""
+        if isinstance(label, str) and label in self.class_names:
+            return self.class_names.index(label)
+        if isinstance(label, (int, np.integer)) and 0 <= label < len(self.class_names):
+            return int(label)
+        raise ValueError(f"unknown class {label!r}; this model knows {', '.join(self.class_names)}")
+
+    def save(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "config": self.config.to_dict(),
+            "class_names": self.class_names,
+            "scaler": self.scaler.to_dict() if self.scaler else None,
+            "features": self.features.to_dict() if self.features else None,
+        }
+        torch.save({"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict()},
+                   directory / "weights.pt")
+        np.savez(directory / "latent.npz", **self.gaussians.to_dict())
+        (directory / "model.json").write_text(json.dumps(meta, indent=2))
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str | torch.device = "cpu") -> "GANModel":
+        """Read a model folder written by :meth:`save` (or ``seraug gan train``); networks in eval mode."""
+        directory = Path(directory)
+        for name in ("model.json", "weights.pt", "latent.npz"):
+            if not (directory / name).exists():
+                raise FileNotFoundError(f"{directory}: not a trained GAN model ({name} missing)")
+        meta = json.loads((directory / "model.json").read_text())
+        config = GANConfig.from_dict(meta["config"])
+        nets = build(config.arch, len(meta["class_names"]), config.width, config.latent_dim, config.hidden,
+                     config.dropout, config.leaky_slope)
+        weights = torch.load(directory / "weights.pt", map_location="cpu", weights_only=True)
+        nets.generator.load_state_dict(weights["generator"])
+        nets.discriminator.load_state_dict(weights["discriminator"])
+        with np.load(directory / "latent.npz") as latent:
+            gaussians = ClassGaussians.from_dict(latent)
+        return cls(
+            config, list(meta["class_names"]), nets.generator.to(device).eval(),
+            nets.discriminator.to(device).eval(), gaussians,
+            MinMaxScaler.from_dict(meta["scaler"]) if meta["scaler"] else None,
+            LogMelConfig.from_dict(meta["features"]) if meta["features"] else None,
+        )
+
+
+def generate(model: GANModel, label: int | str, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+    """``n`` spectrograms of one class, shape ``(n, 128, 128)`` float32 in [-1, 1] (the normalised scale).
+
+    Codes are drawn from the class's latent normal with a ``torch.Generator`` seeded by ``seed`` (same
+    seed => same arrays on the CPU) and decoded by G in eval mode (running batch-norm statistics, no
+    dropout). Use ``model.scaler.inverse_transform`` to get dB.
+
+    Args:
+        label: class name (e.g. ``"sadness"``) or index into ``model.class_names``.
+        n: how many; 0 gives an empty ``(0, 128, 128)`` array.
+    """
+    if n < 0:
+        raise ValueError(f"n must not be negative, got {n}")
+    return sample_images(model.generator, model.gaussians, model.class_index(label), n, seed, batch_size)
+
+
+@torch.no_grad()
+def sample_images(generator: Generator, gaussians: ClassGaussians, k: int, n: int, seed: int,
+                  batch_size: int = 256) -> np.ndarray:
+    """Decode ``n`` codes of class ``k`` with G in eval mode; ``(n, 128, 128)`` float32. G's mode is restored."""
+    rng = torch.Generator().manual_seed(seed)
+    device = next(generator.parameters()).device
+    was_training = generator.training
+    generator.eval()
+    out = [np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)]
+    for start in range(0, n, batch_size):
+        z = gaussians.sample(torch.full((min(batch_size, n - start),), k), rng).to(device)
+        out.append(generator(z).float()[:, 0].cpu().numpy())
+    generator.train(was_training)
+    return np.concatenate(out)

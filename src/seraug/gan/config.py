@@ -1,0 +1,86 @@
+"""Hyperparameters of the GAN as plain data (no torch import, so the CLI can build its flags cheaply).
+
+Every field becomes a ``seraug gan train`` flag (``ae_lr`` -> ``--ae-lr``) with the help text in its
+metadata. Values the paper states are marked "paper"; the others are ours and say why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+ARCHS = ("proposed", "bagan")
+"""``proposed``: the paper's Fig. 1 network (Sections 2.2-2.4). ``bagan``: the original BAGAN of
+Mariani et al. (2018) that the paper's Fig. 2a compares against."""
+
+
+def _doc(text: str) -> dict:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Everything that shapes a GAN run; saved beside every model and checked on resume."""
+
+    arch: str = field(default="proposed", metadata=_doc(
+        "proposed (paper, Fig. 1: transposed convolutions, batch norm, dropout, leaky ReLU, separate "
+        "real/fake D batches) or bagan (Mariani et al. 2018: upsampling + convolution, no batch norm, "
+        "real and fake concatenated in one D batch)"))
+    width: float = field(default=1.0, metadata=_doc(
+        "channel multiplier; 1.0 is the full size (D: 64-512 channels, G: 512-32), 1/16 for tests and CPUs"))
+    latent_dim: int = field(default=100, metadata=_doc("latent code size (paper: 100)"))
+    hidden: int = field(default=1024, metadata=_doc(
+        "size of G's first dense layer at width 1 (scaled by --width); paper: 2 dense layers, size not stated"))
+    dropout: float = field(default=0.2, metadata=_doc(
+        "dropout after every (de)convolution of the proposed model (paper: 0.2); bagan keeps its own 0.3"))
+    leaky_slope: float = field(default=0.2, metadata=_doc(
+        "negative slope of the leaky ReLUs of the proposed model (not stated in the paper; DCGAN's 0.2)"))
+    batch_size: int = field(default=64, metadata=_doc("segments per batch (not stated in the paper)"))
+    ae_epochs: int = field(default=50, metadata=_doc("epochs of step (a), autoencoder training (not stated)"))
+    ae_lr: float = field(default=5e-5, metadata=_doc("Adam learning rate of the autoencoder (paper: 5e-5)"))
+    gan_epochs: int = field(default=50, metadata=_doc("epochs of step (c), GAN fine-tuning (not stated)"))
+    gan_lr: float = field(default=1e-6, metadata=_doc("Adam learning rate of G and D in fine-tuning (paper: 1e-6)"))
+    beta1: float = field(default=0.5, metadata=_doc("Adam beta1 (BAGAN's 0.5)"))
+    beta2: float = field(default=0.999, metadata=_doc("Adam beta2"))
+    max_recoveries: int = field(default=2, metadata=_doc(
+        "on non-finite losses or mode collapse: reload the last good checkpoint and halve the learning rate, "
+        "at most this many times; then stop with an error (0: stop at once)"))
+    collapse_ratio: float = field(default=0.25, metadata=_doc(
+        "mode collapse = a class's sample diversity fell below this fraction of its value at the start of "
+        "fine-tuning"))
+    seed: int = field(default=0, metadata=_doc("seed of every random step (same seed on CPU => same numbers)"))
+    amp: bool = field(default=True, metadata=_doc("bf16 autocast on CUDA (ignored on the CPU)"))
+    channels_last: bool = field(default=True, metadata=_doc("channels_last memory format on CUDA (ignored on the CPU)"))
+
+    def __post_init__(self) -> None:
+        def bad(name: str, why: str) -> ValueError:
+            return ValueError(f"GANConfig.{name}={getattr(self, name)!r}: {why}")
+
+        if self.arch not in ARCHS:
+            raise bad("arch", f"must be one of {', '.join(ARCHS)}")
+        for name in ("width", "ae_lr", "gan_lr", "collapse_ratio"):
+            if not getattr(self, name) > 0:
+                raise bad(name, "must be positive")
+        for name in ("latent_dim", "hidden"):
+            if getattr(self, name) < 1:
+                raise bad(name, "must be at least 1")
+        for name in ("ae_epochs", "gan_epochs", "max_recoveries"):
+            if getattr(self, name) < 0:
+                raise bad(name, "must not be negative")
+        if self.batch_size < 2:
+            raise bad("batch_size", "batch norm needs at least 2 segments per batch")
+        for name in ("dropout", "beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise bad(name, "must be in [0, 1)")
+        if self.leaky_slope < 0:
+            raise bad("leaky_slope", "must not be negative")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GANConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown GANConfig fields {sorted(unknown)}")
+        return cls(**d)

@@ -1,0 +1,176 @@
+"""The networks: the paper's proposed GAN (Fig. 1) and the original BAGAN it is compared with (Fig. 2).
+
+Images are ``(B, 1, 128, 128)`` log-mel segments normalised into [-1, 1]; latent codes ``(B, 100)``.
+
+Proposed (Sections 2.2-2.4), channel counts at ``width=1`` (the paper does not state them; we use a
+DCGAN-like doubling/halving that mirrors D and G around an ``8 x 8`` bottleneck):
+
+* D trunk: 8 convolutions, stride 2 on every second one (128 -> 64 -> 32 -> 16 -> 8), channels
+  64, 64, 128, 128, 256, 256, 512, 512; 3x3 kernels for stride 1, 4x4 for stride 2. Each is followed by
+  batch norm, leaky ReLU and dropout 0.2. Then flatten (512 * 8 * 8).
+* D = trunk + dense to K + 1 logits (K emotions + "fake"; the softmax lives in the cross-entropy).
+* Encoder = a trunk of the same shape + dense to the 100-d code (the paper: "D, replacing the last
+  softmax layer with a dense layer of size 100").
+* G: dense 100 -> 1024 -> 512 * 8 * 8 (leaky ReLU after each), reshape, 8 transposed convolutions with
+  stride 2 on every second one (8 -> 16 -> 32 -> 64 -> 128), channels 512, 256, 256, 128, 128, 64, 64,
+  32, each followed by batch norm, leaky ReLU and dropout; a final 3x3 convolution to 1 channel and tanh.
+  G is also the autoencoder's decoder.
+
+Original BAGAN (Mariani et al. 2018, adapted from its 64x64 images to 128x128):
+
+* G: dense 100 -> 1024 -> 256 * 8 * 8 (ReLU, no bias), then 4 x (nearest upsampling x2, 5x5 convolution,
+  ReLU) with 256, 128, 64, 32 channels (BAGAN keeps 256 throughout; we halve them so its cost stays close
+  to the proposed G), a final 3x3 convolution and tanh. No batch norm, no dropout.
+* D trunk: 8 3x3 convolutions, stride 2 on every first of a pair, channels 32, 64, 128, 256, 256, 256,
+  256, 256, each followed by leaky ReLU (slope 0.3, Keras' default) and dropout 0.3; no batch norm.
+
+``width`` multiplies every channel count and G's hidden dense size (at least 1 each).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+IMAGE_SIZE = 128
+"""Height (mel bands) and width (frames) of a segment."""
+BOTTLENECK = 8
+"""Spatial size where D's trunk ends and G's convolutions start (128 / 2**4)."""
+
+BAGAN_DROPOUT = 0.3
+BAGAN_SLOPE = 0.3
+
+
+class Networks(NamedTuple):
+    """The three modules of one architecture; ``generator`` is also the autoencoder's decoder."""
+
+    encoder: "ConvEncoder"
+    generator: "Generator"
+    discriminator: "ConvEncoder"
+
+
+class Generator(nn.Module):
+    """Latent ``(B, latent_dim)`` -> image ``(B, 1, 128, 128)`` in [-1, 1]."""
+
+    def __init__(self, dense: nn.Sequential, channels: int, body: nn.Sequential) -> None:
+        super().__init__()
+        self.dense, self.channels, self.body = dense, channels, body
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.dense(z).view(-1, self.channels, BOTTLENECK, BOTTLENECK)
+        return self.body(x)
+
+
+class ConvEncoder(nn.Module):
+    """Convolutional trunk + one dense layer: ``(B, 1, 128, 128)`` -> ``(B, out_features)``.
+
+    With ``out_features = K + 1`` it is the discriminator (logits over the emotions and "fake"); with
+    ``out_features = latent_dim`` the autoencoder's encoder. Same trunk shape, so the encoder's trunk
+    weights initialise D's (step (b) of the paper).
+    """
+
+    def __init__(self, trunk: nn.Sequential, trunk_features: int, out_features: int) -> None:
+        super().__init__()
+        self.trunk = trunk
+        self.head = nn.Linear(trunk_features, out_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(x))
+
+
+def scaled(channels: int, width: float) -> int:
+    """``channels * width`` rounded, at least 1."""
+    return max(1, round(channels * width))
+
+
+def _proposed_block(conv: nn.Module, out_channels: int, dropout: float, slope: float) -> list[nn.Module]:
+    """A (de)convolution followed by batch norm, leaky ReLU and dropout (paper, Section 2.3)."""
+    return [conv, nn.BatchNorm2d(out_channels), nn.LeakyReLU(slope), nn.Dropout(dropout)]
+
+
+def _proposed_trunk(width: float, dropout: float, slope: float) -> tuple[nn.Sequential, int]:
+    layers, c_in = [], 1
+    for k in range(8):
+        c_out = scaled(64 * 2 ** (k // 2), width)
+        stride = 2 if k % 2 else 1
+        conv = nn.Conv2d(c_in, c_out, kernel_size=4 if stride == 2 else 3, stride=stride, padding=1, bias=False)
+        layers += _proposed_block(conv, c_out, dropout, slope)
+        c_in = c_out
+    return nn.Sequential(*layers, nn.Flatten()), c_in * BOTTLENECK**2
+
+
+def _proposed_generator(latent_dim: int, hidden: int, width: float, dropout: float, slope: float) -> Generator:
+    c_in = scaled(512, width)
+    dense = nn.Sequential(nn.Linear(latent_dim, hidden), nn.LeakyReLU(slope),
+                          nn.Linear(hidden, c_in * BOTTLENECK**2), nn.LeakyReLU(slope))
+    layers = []
+    for j in range(8):
+        c_out = scaled(512 // 2 ** ((j + 1) // 2), width)
+        stride = 2 if j % 2 else 1
+        deconv = nn.ConvTranspose2d(c_in, c_out, kernel_size=4 if stride == 2 else 3, stride=stride, padding=1,
+                                    bias=False)
+        layers += _proposed_block(deconv, c_out, dropout, slope)
+        c_in = c_out
+    layers += [nn.Conv2d(c_in, 1, kernel_size=3, padding=1), nn.Tanh()]
+    return Generator(dense, scaled(512, width), nn.Sequential(*layers))
+
+
+def _bagan_trunk(width: float) -> tuple[nn.Sequential, int]:
+    layers, c_in = [], 1
+    for k, channels in enumerate((32, 64, 128, 256, 256, 256, 256, 256)):
+        c_out = scaled(channels, width)
+        layers += [nn.Conv2d(c_in, c_out, kernel_size=3, stride=1 if k % 2 else 2, padding=1),
+                   nn.LeakyReLU(BAGAN_SLOPE), nn.Dropout(BAGAN_DROPOUT)]
+        c_in = c_out
+    return nn.Sequential(*layers, nn.Flatten()), c_in * BOTTLENECK**2
+
+
+def _bagan_generator(latent_dim: int, hidden: int, width: float) -> Generator:
+    c_in = scaled(256, width)
+    dense = nn.Sequential(nn.Linear(latent_dim, hidden, bias=False), nn.ReLU(),
+                          nn.Linear(hidden, c_in * BOTTLENECK**2, bias=False), nn.ReLU())
+    layers = []
+    for channels in (256, 128, 64, 32):
+        c_out = scaled(channels, width)
+        layers += [nn.Upsample(scale_factor=2, mode="nearest"),
+                   nn.Conv2d(c_in, c_out, kernel_size=5, padding=2, bias=False), nn.ReLU()]
+        c_in = c_out
+    layers += [nn.Conv2d(c_in, 1, kernel_size=3, padding=1, bias=False), nn.Tanh()]
+    return Generator(dense, scaled(256, width), nn.Sequential(*layers))
+
+
+def build(
+    arch: str,
+    n_classes: int,
+    width: float = 1.0,
+    latent_dim: int = 100,
+    hidden: int = 1024,
+    dropout: float = 0.2,
+    leaky_slope: float = 0.2,
+) -> Networks:
+    """Fresh (randomly initialised) encoder, generator and discriminator of one architecture.
+
+    Args:
+        arch: ``"proposed"`` or ``"bagan"`` (see the module docstring).
+        n_classes: K emotions; D outputs K + 1 logits, the last one meaning "fake".
+        width: channel multiplier (1.0 = full size); G's hidden dense size is ``hidden * width``.
+        latent_dim: code size (paper: 100).
+        hidden: G's first dense layer at width 1.
+        dropout, leaky_slope: of the proposed model (BAGAN keeps its published 0.3 and 0.3).
+    """
+    if n_classes < 1:
+        raise ValueError(f"n_classes must be at least 1, got {n_classes}")
+    hidden = scaled(hidden, width)
+    if arch == "proposed":
+        make_trunk = lambda: _proposed_trunk(width, dropout, leaky_slope)  # noqa: E731
+        generator = _proposed_generator(latent_dim, hidden, width, dropout, leaky_slope)
+    elif arch == "bagan":
+        make_trunk = lambda: _bagan_trunk(width)  # noqa: E731
+        generator = _bagan_generator(latent_dim, hidden, width)
+    else:
+        raise ValueError(f"unknown GAN architecture {arch!r}; choose proposed or bagan")
+    encoder = ConvEncoder(*make_trunk(), latent_dim)
+    discriminator = ConvEncoder(*make_trunk(), n_classes + 1)
+    return Networks(encoder, generator, discriminator)

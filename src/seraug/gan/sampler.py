@@ -1,0 +1,92 @@
+"""GAN over-sampling with the imbalanced-learn convention: ``X_res, y_res = sampler.fit_resample(X, y)``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from imblearn.utils import check_sampling_strategy
+from sklearn.base import BaseEstimator
+
+from seraug.gan.bundle import GANModel, generate
+from seraug.gan.config import GANConfig
+from seraug.gan.models import IMAGE_SIZE
+from seraug.gan.train import train_gan
+from seraug.normalise import MinMaxScaler
+
+
+class GANOverSampler(BaseEstimator):
+    """Top up classes with GAN-generated segments (the paper: "to reach the majority class population").
+
+    ``fit_resample`` returns the input rows unchanged, followed by the generated rows grouped by class.
+    The GAN works in [-1, 1]: a :class:`~seraug.normalise.MinMaxScaler` is fitted on ``X``, the GAN is
+    trained on (or, for a given ``model``, samples are drawn in) that normalised space, and generated
+    rows are mapped back with the same scaler, so they come out in ``X``'s units (dB for raw segments;
+    [-1, 1] again if ``X`` was already normalised). A given ``model`` must therefore have been trained
+    on data with the same range as ``X`` (e.g. the same training set).
+
+    Args:
+        sampling_strategy: as in imbalanced-learn over-samplers: ``"auto"`` / ``"not majority"`` (every
+            class but the majority up to the majority count), ``"minority"``, ``"not minority"``,
+            ``"all"``, a dict ``{label: target count}``, a float (binary only) or a callable.
+        arch, width, ae_epochs, gan_epochs: shortcuts that override the same fields of ``config``
+            (None: keep the config's).
+        config: GAN hyperparameters (default :class:`GANConfig`); ``random_state`` overrides its seed.
+        model: a trained :class:`GANModel` or its folder; None trains one on ``(X, y)`` in ``fit_resample``.
+        out_dir: where the trained model, checkpoints and losses go (None: memory only).
+        random_state: seed of training and generation (None: the config's seed).
+        device: torch device, ``"auto"`` = CUDA when available.
+        progress: show training progress.
+
+    Attributes (after ``fit_resample``):
+        model_: the GAN used. scaler_: the scaler fitted on ``X``.
+        sampling_strategy_: ``{label: number of rows generated}``.
+    """
+
+    def __init__(self, sampling_strategy="auto", *, arch: str | None = None, width: float | None = None,
+                 ae_epochs: int | None = None, gan_epochs: int | None = None, config: GANConfig | None = None,
+                 model: GANModel | str | Path | None = None, out_dir: str | Path | None = None,
+                 random_state: int | None = None, device: str = "auto", progress: bool = False) -> None:
+        self.sampling_strategy = sampling_strategy
+        self.arch, self.width, self.ae_epochs, self.gan_epochs = arch, width, ae_epochs, gan_epochs
+        self.config, self.model, self.out_dir = config, model, out_dir
+        self.random_state, self.device, self.progress = random_state, device, progress
+
+    def _config(self) -> GANConfig:
+        overrides = {"arch": self.arch, "width": self.width, "ae_epochs": self.ae_epochs,
+                     "gan_epochs": self.gan_epochs, "seed": self.random_state}
+        return replace(self.config or GANConfig(), **{k: v for k, v in overrides.items() if v is not None})
+
+    def fit_resample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Balance ``X`` ``(N, 128, 128)`` or ``(N, 16384)`` with labels ``y`` ``(N,)``.
+
+        Returns:
+            ``X_res`` in ``X``'s layout and dtype (the first N rows are ``X`` itself) and ``y_res``.
+        """
+        X, y = np.asarray(X), np.asarray(y)
+        if X.ndim not in (2, 3) or X.shape[1:] not in ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE * IMAGE_SIZE,)):
+            raise ValueError(f"X must be (N, 128, 128) segments or (N, 16384) flattened ones, got {X.shape}")
+        if y.ndim != 1 or len(y) != len(X):
+            raise ValueError(f"y must be ({len(X)},) labels, got shape {y.shape}")
+        self.sampling_strategy_ = dict(check_sampling_strategy(self.sampling_strategy, y, "over-sampling"))
+        images = X.reshape(len(X), IMAGE_SIZE, IMAGE_SIZE)
+        self.scaler_ = MinMaxScaler().fit(images)
+        self.model_ = self._get_model(self.scaler_.transform(images), y)
+        seed = self._config().seed
+        new_X, new_y = [X], [y]
+        for label, n in self.sampling_strategy_.items():
+            k = self.model_.class_index(str(label))
+            fake = self.scaler_.inverse_transform(generate(self.model_, k, int(n), seed=seed + 1000 * (k + 1)))
+            new_X.append(fake.reshape(len(fake), *X.shape[1:]).astype(X.dtype))
+            new_y.append(np.full(len(fake), label, dtype=y.dtype))
+        return np.concatenate(new_X), np.concatenate(new_y)
+
+    def _get_model(self, X_normalised: np.ndarray, y: np.ndarray) -> GANModel:
+        if isinstance(self.model, GANModel):
+            return self.model
+        if self.model is not None:
+            return GANModel.load(self.model, self.device)
+        classes, y_int = np.unique(y, return_inverse=True)
+        return train_gan(X_normalised, y_int, len(classes), self._config(), self.out_dir, self.device,
+                         class_names=[str(c) for c in classes], scaler=self.scaler_, progress=self.progress)

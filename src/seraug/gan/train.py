@@ -1,0 +1,470 @@
+"""GAN training in the paper's three steps (Section 2.2), readable top to bottom in :func:`train_gan`.
+
+(a) **Autoencoder**: encoder (D's trunk + dense 100) and decoder (G) learn to reconstruct all training
+    segments, labels unused; mean squared error, Adam at ``ae_lr`` (paper: 5e-5).
+(b) **Initialisation**: the encoder's trunk weights go into D's trunk and the decoder is G; the codes
+    of each class's segments give a class Gaussian (:class:`~seraug.gan.latent.ClassGaussians`).
+(c) **Fine-tuning**, per batch of real segments: conditioning classes drawn uniformly, codes from their
+    Gaussians, fakes from G. D learns real -> its class and fake -> class K ("fake") with sparse
+    categorical cross-entropy; G learns to make D answer the conditioning class. Adam at ``gan_lr``
+    (paper: 1e-6) for both. The proposed model feeds D the real and the fake batch separately, one
+    optimiser step each (the paper's "successive batches", because of batch norm); BAGAN concatenates
+    them into one batch and one step.
+
+Checkpoints: after every epoch the whole state (networks, optimisers, class Gaussians, loss history,
+phase and epoch) is written atomically to ``out_dir/checkpoint.pt``; calling :func:`train_gan` again
+with the same data and config resumes after the last finished epoch. Each epoch's randomness (batch
+order, dropout, conditioning classes, codes) is seeded from ``(seed, phase, epoch, recoveries)``, so a
+resumed run gives the same numbers as an uninterrupted one on the CPU.
+
+Divergence: after every epoch the mean losses must be finite and, in fine-tuning, every class's sample
+diversity must stay above ``collapse_ratio`` times its value at the start of fine-tuning. When either
+fails, training returns to the last good checkpoint and halves the learning rate, at most
+``max_recoveries`` times; after that it raises :class:`TrainingDivergedError` and writes no model
+(the last good checkpoint stays on disk). Weights from a bad epoch are never saved.
+
+Speed: on CUDA, bf16 autocast and channels_last (``amp``, ``channels_last`` in the config) and cuDNN
+autotuning (``cudnn.benchmark``, for the duration of the call).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from seraug.features import LogMelConfig, resolve_device
+from seraug.gan.bundle import GANModel, sample_images
+from seraug.gan.config import GANConfig
+from seraug.gan.latent import ClassGaussians
+from seraug.gan.models import ConvEncoder, Generator, build
+from seraug.gan.quality import mean_pairwise_distance
+from seraug.normalise import MinMaxScaler
+
+PHASES = ("ae", "gan")
+LOSS_COLUMNS = ["phase", "epoch", "ae_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake",
+                "g_acc", "lr", "samples_per_s", "event"]
+"""Columns of ``losses.csv``, one row per finished epoch (and one per recovery, saying why in ``event``):
+epoch means of the reconstruction MSE (step a); of D's cross-entropy on real and on fake batches, G's
+cross-entropy, D's accuracy on real (right emotion) and fake (said "fake"), and ``g_acc``, how often D
+gave a fake its conditioning class (step c); the learning rate and real segments per second."""
+DIVERSITY_SAMPLES = 16
+"""Segments per class generated after every fine-tuning epoch to watch for mode collapse."""
+
+
+class TrainingDivergedError(RuntimeError):
+    """Losses became non-finite or G collapsed, and the allowed recoveries are used up."""
+
+
+class _Diverged(Exception):
+    """Internal: this epoch went bad; the message says how."""
+
+
+# ----------------------------------------------------------------------------- one step of each phase
+
+def _autocast(device: torch.device, enabled: bool):
+    return torch.autocast(device.type, dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
+
+
+def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torch.optim.Optimizer,
+                     x: torch.Tensor, amp: bool = False) -> torch.Tensor:
+    """One Adam step on the reconstruction MSE of a batch ``x`` ``(B, 1, 128, 128)``; returns the loss (0-d)."""
+    with _autocast(x.device, amp):
+        reconstruction = generator(encoder(x))
+    loss = F.mse_loss(reconstruction.float(), x.float())
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+def _d_update(discriminator: ConvEncoder, optimizer: torch.optim.Optimizer, x: torch.Tensor,
+              targets: torch.Tensor, amp: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """One D step on one batch; per-sample losses and hits (argmax == target), both ``(B,)``."""
+    with _autocast(x.device, amp):
+        logits = discriminator(x)
+    losses = F.cross_entropy(logits.float(), targets, reduction="none")
+    optimizer.zero_grad(set_to_none=True)
+    losses.mean().backward()
+    optimizer.step()
+    return losses.detach(), (logits.argmax(1) == targets).detach()
+
+
+def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.optim.Optimizer,
+             opt_d: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor,
+             conditioning: torch.Tensor, separate_batches: bool = True, amp: bool = False) -> torch.Tensor:
+    """One fine-tuning step: D on real ``x`` (labels ``y``) and on ``G(z)`` (label K), then G.
+
+    Args:
+        x: real segments ``(B, 1, 128, 128)``; y: their classes ``(B,)``.
+        z: codes ``(B', latent_dim)`` drawn from the Gaussians of ``conditioning`` ``(B',)``.
+        separate_batches: True (proposed) = real and fake batches in two successive D steps; False
+            (BAGAN) = one concatenated batch.
+
+    Returns:
+        ``(6,)`` float tensor: D loss on real, D loss on fake, G loss, D accuracy on real, D accuracy
+        on fake, and the fraction of fakes D gave their conditioning class.
+    """
+    fake_class = discriminator.head.out_features - 1
+    fake_targets = torch.full_like(conditioning, fake_class)
+    with _autocast(x.device, amp):
+        fake = generator(z)
+    if separate_batches:
+        loss_real, hit_real = _d_update(discriminator, opt_d, x, y, amp)
+        loss_fake, hit_fake = _d_update(discriminator, opt_d, fake.detach(), fake_targets, amp)
+    else:
+        losses, hits = _d_update(discriminator, opt_d, torch.cat([x, fake.detach()]),
+                                 torch.cat([y, fake_targets]), amp)
+        (loss_real, loss_fake), (hit_real, hit_fake) = losses.split([len(x), len(z)]), hits.split([len(x), len(z)])
+    discriminator.requires_grad_(False)
+    with _autocast(x.device, amp):
+        logits = discriminator(fake)
+    g_loss = F.cross_entropy(logits.float(), conditioning)
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    discriminator.requires_grad_(True)
+    fooled = (logits.argmax(1) == conditioning).float().mean()
+    return torch.stack([loss_real.mean(), loss_fake.mean(), g_loss.detach(), hit_real.float().mean(),
+                        hit_fake.float().mean(), fooled.detach()])
+
+
+# ----------------------------------------------------------------------------- the run
+
+def _adam(params, lr: float, config: GANConfig) -> torch.optim.Adam:
+    return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2))
+
+
+def _epoch_seed(config: GANConfig, phase: str, epoch: int, recoveries: int) -> int:
+    return int(np.random.SeedSequence([config.seed, PHASES.index(phase), epoch, recoveries]).generate_state(1)[0])
+
+
+def _data_fingerprint(X: np.ndarray, y: np.ndarray) -> list:
+    """Cheap identity of the training data, checked on resume."""
+    return [list(X.shape), float(X.astype(np.float64).sum()), np.bincount(y).tolist()]
+
+
+class _Run:
+    """The mutable state of one training run: networks, optimisers, phase, epoch, history."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, class_names: list[str], config: GANConfig,
+                 out_dir: Path | None, device: torch.device, progress: bool) -> None:
+        self.config, self.device, self.out_dir = config, device, out_dir
+        self.class_names, self.n_classes = class_names, len(class_names)
+        cuda = device.type == "cuda"
+        self.amp = cuda and config.amp
+        self.memory_format = torch.channels_last if cuda and config.channels_last else torch.contiguous_format
+        self.fingerprint = _data_fingerprint(X, y)
+        self.data = torch.from_numpy(X).unsqueeze(1).to(device, memory_format=self.memory_format)
+        self.labels = torch.from_numpy(y).to(device)
+        torch.manual_seed(config.seed)  # weight initialisation
+        self.nets = build(config.arch, self.n_classes, config.width, config.latent_dim, config.hidden,
+                          config.dropout, config.leaky_slope)
+        for net in self.nets:
+            net.to(device, memory_format=self.memory_format)
+        self.encoder, self.generator, self.discriminator = self.nets
+        self.opt_ae = _adam([*self.encoder.parameters(), *self.generator.parameters()], config.ae_lr, config)
+        self.opt_g = self.opt_d = None
+        self.phase, self.epoch, self.recoveries, self.lr_scale = "ae", 0, 0, 1.0
+        self.gaussians: ClassGaussians | None = None
+        self.diversity_reference: list[float] | None = None
+        self.history: list[dict] = []
+        self.last_good: bytes | None = None
+        self.progress = progress
+        self.tensorboard = _tensorboard(out_dir)
+
+    # --- batches and checks
+
+    def batches(self, generator: torch.Generator):
+        """Shuffled index batches of ``batch_size`` (the ragged tail is dropped; batch norm needs >= 2)."""
+        n, size = len(self.data), min(self.config.batch_size, len(self.data))
+        order = torch.randperm(n, generator=generator).to(self.device)
+        return [order[i : i + size] for i in range(0, n - size + 1, size)]
+
+    def class_diversity(self) -> list[float]:
+        """Mean pairwise distance of ``DIVERSITY_SAMPLES`` fixed-seed samples of each class."""
+        return [mean_pairwise_distance(sample_images(self.generator, self.gaussians, k, DIVERSITY_SAMPLES,
+                                                     self.config.seed + k)) for k in range(self.n_classes)]
+
+    # --- the phases
+
+    def autoencoder_epoch(self, rng: torch.Generator) -> dict:
+        self.encoder.train()
+        self.generator.train()
+        total, batches = torch.zeros((), device=self.device), self.batches(rng)
+        for idx in batches:
+            total += autoencoder_step(self.encoder, self.generator, self.opt_ae, self.data[idx], self.amp)
+        loss = float(total) / len(batches)
+        if not math.isfinite(loss):
+            raise _Diverged(f"autoencoder loss is {loss}")
+        return {"ae_loss": loss, "samples": len(batches) * len(batches[0])}
+
+    def init_gan(self) -> None:
+        """Step (b): class Gaussians of the encoder's codes, encoder trunk -> D trunk, fresh optimisers."""
+        self.encoder.eval()
+        with torch.no_grad(), _autocast(self.device, self.amp):
+            codes = torch.cat([self.encoder(batch).float().cpu() for batch in self.data.split(256)])
+        self.gaussians = ClassGaussians.fit(codes.numpy(), self.labels.cpu().numpy(), self.n_classes)
+        self.discriminator.trunk.load_state_dict(self.encoder.trunk.state_dict())
+        self.opt_g = _adam(self.generator.parameters(), self.config.gan_lr, self.config)
+        self.opt_d = _adam(self.discriminator.parameters(), self.config.gan_lr, self.config)
+        self.opt_ae = None
+        self.phase, self.epoch, self.lr_scale = "gan", 0, 1.0
+        self.diversity_reference = self.class_diversity()
+
+    def gan_epoch(self, rng: torch.Generator) -> dict:
+        self.generator.train()
+        self.discriminator.train()
+        batches = self.batches(rng)
+        total = torch.zeros(6, device=self.device)
+        for idx in batches:
+            conditioning = torch.randint(self.n_classes, (len(idx),), generator=rng)  # uniform classes
+            z = self.gaussians.sample(conditioning, rng).to(self.device)
+            total += gan_step(self.generator, self.discriminator, self.opt_g, self.opt_d, self.data[idx],
+                              self.labels[idx], z, conditioning.to(self.device),
+                              separate_batches=self.config.arch == "proposed", amp=self.amp)
+        stats = (total / len(batches)).tolist()
+        if not all(math.isfinite(v) for v in stats):
+            raise _Diverged(f"fine-tuning losses are not finite (D real {stats[0]}, D fake {stats[1]}, G {stats[2]})")
+        for k, (now, start) in enumerate(zip(self.class_diversity(), self.diversity_reference)):
+            if now < self.config.collapse_ratio * start:
+                raise _Diverged(f"mode collapse in class {self.class_names[k]}: sample diversity fell to "
+                                f"{now / start:.2f} of its value at the start of fine-tuning "
+                                f"(threshold {self.config.collapse_ratio})")
+        return {"d_loss_real": stats[0], "d_loss_fake": stats[1], "g_loss": stats[2], "d_acc_real": stats[3],
+                "d_acc_fake": stats[4], "g_acc": stats[5], "samples": len(batches) * len(batches[0])}
+
+    def run_epoch(self) -> None:
+        """One epoch of the current phase; on divergence back to the last good state with half the LR."""
+        seed = _epoch_seed(self.config, self.phase, self.epoch, self.recoveries)
+        torch.manual_seed(seed)  # dropout
+        rng = torch.Generator().manual_seed(seed)  # batch order, classes, codes
+        start = time.perf_counter()
+        try:
+            stats = (self.autoencoder_epoch if self.phase == "ae" else self.gan_epoch)(rng)
+        except _Diverged as why:
+            self.recover(str(why))
+            return
+        samples = stats.pop("samples")
+        self.epoch += 1
+        self.log({"phase": self.phase, "epoch": self.epoch, **stats, "lr": self.lr,
+                  "samples_per_s": round(samples / (time.perf_counter() - start), 1)})
+        self.save()
+
+    def recover(self, why: str) -> None:
+        where = f"{self.phase} epoch {self.epoch + 1}"
+        if self.recoveries >= self.config.max_recoveries:
+            kept = f"; the last good checkpoint is kept in {self.out_dir / 'checkpoint.pt'}" if self.out_dir else ""
+            raise TrainingDivergedError(
+                f"training diverged in {where}: {why}. Gave up after {self.recoveries} recoveries "
+                f"(max_recoveries={self.config.max_recoveries}){kept}. Try a lower learning rate.")
+        recoveries, lr_scale = self.recoveries + 1, self.lr_scale / 2
+        self.restore(self.last_good)
+        self.recoveries, self.lr_scale = recoveries, lr_scale
+        for optimizer in (self.opt_ae, self.opt_g, self.opt_d):
+            for group in optimizer.param_groups if optimizer else ():
+                group["lr"] = self.lr
+        self.log({"phase": self.phase, "epoch": self.epoch, "lr": self.lr,
+                  "event": f"{where}: {why}; back to the last good checkpoint, learning rate halved"})
+        self.save()
+
+    @property
+    def lr(self) -> float:
+        return (self.config.ae_lr if self.phase == "ae" else self.config.gan_lr) * self.lr_scale
+
+    # --- checkpoints and logs
+
+    def state(self) -> dict:
+        optimizers = {"opt_ae": self.opt_ae, "opt_g": self.opt_g, "opt_d": self.opt_d}
+        return {
+            "config": self.config.to_dict(), "data": self.fingerprint, "phase": self.phase, "epoch": self.epoch,
+            "recoveries": self.recoveries, "lr_scale": self.lr_scale, "history": self.history,
+            "gaussians": self.gaussians.to_dict() if self.gaussians else None,
+            "diversity_reference": self.diversity_reference,
+            "encoder": self.encoder.state_dict() if self.phase == "ae" else None,
+            "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
+            **{name: opt.state_dict() if opt else None for name, opt in optimizers.items()},
+        }
+
+    def save(self) -> None:
+        """Serialise the state once: kept in memory as the last good state and written atomically."""
+        buffer = io.BytesIO()
+        torch.save(self.state(), buffer)
+        self.last_good = buffer.getvalue()
+        if self.out_dir:
+            _atomic_write(self.out_dir / "checkpoint.pt", self.last_good)
+
+    def restore(self, blob: bytes) -> None:
+        s = torch.load(io.BytesIO(blob), map_location=self.device, weights_only=False)
+        self.phase, self.epoch, self.recoveries, self.lr_scale = s["phase"], s["epoch"], s["recoveries"], s["lr_scale"]
+        self.history, self.diversity_reference = s["history"], s["diversity_reference"]
+        self.gaussians = ClassGaussians.from_dict(s["gaussians"]) if s["gaussians"] else None
+        if s["encoder"] is not None:
+            self.encoder.load_state_dict(s["encoder"])
+        self.generator.load_state_dict(s["generator"])
+        self.discriminator.load_state_dict(s["discriminator"])
+        if self.phase == "gan":
+            self.opt_ae = None
+            self.opt_g = _adam(self.generator.parameters(), self.config.gan_lr, self.config)
+            self.opt_d = _adam(self.discriminator.parameters(), self.config.gan_lr, self.config)
+        for name in ("opt_ae", "opt_g", "opt_d"):
+            if s[name] is not None:
+                getattr(self, name).load_state_dict(s[name])
+
+    def resume(self) -> bool:
+        """Load ``out_dir/checkpoint.pt`` if there is one; ValueError if it belongs to another run."""
+        path = self.out_dir / "checkpoint.pt" if self.out_dir else None
+        if path is None or not path.exists():
+            return False
+        blob = path.read_bytes()
+        saved = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=False)
+        if saved["config"] != self.config.to_dict():
+            changed = sorted(k for k, v in self.config.to_dict().items() if saved["config"].get(k) != v)
+            raise ValueError(f"{path}: checkpoint of a run with other settings ({', '.join(changed)}); "
+                             "use another output folder or delete it to start over")
+        if saved["data"] != self.fingerprint:
+            raise ValueError(f"{path}: checkpoint of a run on other training data; use another output folder")
+        self.restore(blob)
+        self.last_good = blob
+        return True
+
+    def log(self, row: dict) -> None:
+        self.history.append({column: row.get(column, "") for column in LOSS_COLUMNS})
+        if self.out_dir:
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, LOSS_COLUMNS)
+            writer.writeheader()
+            writer.writerows(self.history)
+            _atomic_write(self.out_dir / "losses.csv", buffer.getvalue().encode())
+        if self.tensorboard:
+            step = self.epoch + (self.config.ae_epochs if self.phase == "gan" else 0)
+            for key, value in row.items():
+                if isinstance(value, float):
+                    self.tensorboard.add_scalar(f"{self.phase}/{key}", value, step)
+        if self.progress and row.get("event"):
+            tqdm.write(f"gan: {row['event']}")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _tensorboard(out_dir: Path | None):
+    """A SummaryWriter in ``out_dir/tensorboard`` when tensorboard is installed, else None."""
+    if out_dir is None:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(out_dir / "tensorboard"))
+
+
+def _validate(X: np.ndarray, y: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    y = np.asarray(y)
+    if X.ndim != 3 or X.shape[1:] != (128, 128):
+        raise ValueError(f"X must be (N, 128, 128) normalised segments, got shape {X.shape}")
+    if len(y) != len(X) or y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"y must be ({len(X)},) integer class indices, got {y.dtype} {y.shape}")
+    if len(X) < 2:
+        raise ValueError(f"need at least 2 training segments, got {len(X)}")
+    if y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(f"y must lie in [0, {n_classes}), got [{y.min()}, {y.max()}]")
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinity")
+    if X.min() < -1.001 or X.max() > 1.001:
+        raise ValueError(f"X must be min-max normalised into [-1, 1] (seraug.normalise.MinMaxScaler); "
+                         f"got values in [{X.min():.3g}, {X.max():.3g}]")
+    missing = np.flatnonzero(np.bincount(y, minlength=n_classes) == 0)
+    if len(missing):
+        raise ValueError(f"classes {missing.tolist()} have no training segments")
+    return X, y.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- the public entry point
+
+def train_gan(
+    X: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    config: GANConfig = GANConfig(),
+    out_dir: str | Path | None = None,
+    device: str | torch.device = "auto",
+    *,
+    class_names: list[str] | None = None,
+    scaler: MinMaxScaler | None = None,
+    features: LogMelConfig | None = None,
+    progress: bool = True,
+) -> GANModel:
+    """Train the GAN of ``config.arch`` on normalised segments, in the paper's three steps.
+
+    Args:
+        X: training segments ``(N, 128, 128)``, min-max normalised into [-1, 1].
+        y: ``(N,)`` integer classes in ``[0, n_classes)``; every class needs at least one segment.
+        n_classes: K; D has K + 1 outputs.
+        config: hyperparameters (see :class:`GANConfig`).
+        out_dir: model folder: checkpoint after every epoch, ``losses.csv``, TensorBoard logs (when
+            installed) and the final model. An unfinished run there is resumed; None keeps all in memory.
+        device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
+        class_names: names of the K classes (default ``"0"``..``"K-1"``).
+        scaler, features: stored in the model, so it can map samples back to dB and audio.
+        progress: show a progress bar over epochs.
+
+    Returns:
+        The trained :class:`GANModel` (networks in eval mode, on ``device``).
+
+    Raises:
+        ValueError: bad ``X``/``y``, or ``out_dir`` holds a checkpoint of another run.
+        TrainingDivergedError: non-finite losses or mode collapse persisted through ``max_recoveries``.
+    """
+    X, y = _validate(X, y, n_classes)
+    if class_names is not None and len(class_names) != n_classes:
+        raise ValueError(f"class_names has {len(class_names)} names for {n_classes} classes")
+    class_names = list(class_names or map(str, range(n_classes)))
+    out = Path(out_dir) if out_dir is not None else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(device)
+    cuda = device.type == "cuda"
+    autotune = torch.backends.cudnn.flags(enabled=True, benchmark=True) if cuda else contextlib.nullcontext()
+    with torch.random.fork_rng(devices=[device] if cuda else []), autotune:
+        run = _Run(X, y, class_names, config, out, device, progress)
+        if not run.resume():
+            run.save()  # the fresh start is the first "last good" state
+        total = config.ae_epochs + config.gan_epochs
+        with tqdm(total=total, desc=f"gan ({config.arch})", unit="epoch", disable=not progress) as bar:
+            def show() -> None:
+                bar.n = run.epoch + (config.ae_epochs if run.phase == "gan" else 0)
+                last = run.history[-1] if run.history else {}
+                bar.set_postfix({k: f"{last[k]:.4g}" for k in ("ae_loss", "d_loss_real", "g_loss")
+                                 if isinstance(last.get(k), float)})
+
+            show()
+            while run.phase == "ae" and run.epoch < config.ae_epochs:  # step (a)
+                run.run_epoch()
+                show()
+            if run.phase == "ae":  # step (b)
+                run.init_gan()
+                run.save()
+            while run.epoch < config.gan_epochs:  # step (c)
+                run.run_epoch()
+                show()
+        if run.tensorboard:
+            run.tensorboard.close()
+    model = GANModel(config, class_names, run.generator.eval(), run.discriminator.eval(), run.gaussians, scaler,
+                     features)
+    if out:
+        model.save(out)
+    return model
