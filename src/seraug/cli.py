@@ -10,29 +10,11 @@ import pandas as pd
 
 from seraug import __version__
 from seraug.audio import AudioError
-from seraug.corpora import CORPORA, CorpusError, load_manifest
-
-
-def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--corpus``, ``--root``, ``--classes`` and ``--merge``: how every command names its input corpus."""
-    parser.add_argument("--corpus", required=True, choices=sorted(CORPORA), help="corpus loader (see `seraug corpora`)")
-    parser.add_argument("--root", help="corpus folder (for csv: the CSV file); default: the download cache "
-                        "(EmoDB and RAVDESS are downloaded on first use)")
-    parser.add_argument("--classes", help="comma-separated labels to keep, or 'all' (default: every label; "
-                        "IEMOCAP: anger,happiness,sadness,neutral with excitement merged into happiness)")
-    parser.add_argument("--merge", action="append", default=[], metavar="FROM=TO",
-                        help="rename a label before selection, e.g. excitement=happiness (repeatable)")
-
-
-def manifest_from_args(args: argparse.Namespace) -> pd.DataFrame:
-    """The manifest that ``--corpus/--root/--classes/--merge`` describe."""
-    merge = {}
-    for item in args.merge:
-        if "=" not in item:
-            raise CorpusError(f"--merge expects FROM=TO, got {item!r}")
-        source, target = item.split("=", 1)
-        merge[source.strip()] = target.strip()
-    return load_manifest(args.corpus, args.root, args.classes, merge or None)
+from seraug import experiment
+from seraug.arguments import add_corpus_arguments, manifest_from_args
+from seraug.augment import cli as augment_cli
+from seraug.corpora import CORPORA, CorpusError
+from seraug.gan import cli as gan_cli
 
 
 def _corpora(args: argparse.Namespace) -> int:
@@ -115,17 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "OUT/skipped.csv (default: stop with an error naming the file)")
     p.set_defaults(func=_features)
 
-    for module in _subcommand_modules():
-        module.add_parser(sub)
+    augment_cli.add_parser(sub)
+    gan_cli.add_parser(sub)
+    experiment.add_parser(sub)
     return parser
-
-
-def _subcommand_modules() -> list:
-    """Subcommands that live beside their code (augment, gan, experiment)."""
-    import importlib
-
-    names = ["seraug.augment.cli", "seraug.gan.cli", "seraug.experiment"]
-    return [importlib.import_module(n) for n in names if importlib.util.find_spec(n) is not None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

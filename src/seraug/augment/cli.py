@@ -24,7 +24,7 @@ from seraug.augment.transforms import (
     TimeStretch,
     Transform,
 )
-from seraug.cli import add_corpus_arguments, manifest_from_args
+from seraug.arguments import add_corpus_arguments, manifest_from_args
 
 DESCRIPTION = """\
 Balance the training part of a corpus and write it to OUT: the augmented audio as WAV (32-bit float,

@@ -1,0 +1,319 @@
+"""The paper's experiments (Tables 2 and 3): balancing strategies compared by a VGG19, resumably.
+
+A run is a grid of *cells* ``(scenario, fold, strategy, seed)``:
+
+- scenario: ``natural`` (Table 3: the corpus as it is) or ``reduce-<label>`` (Table 2: 80% of that
+  class removed, seeded, from the fold's training part; validation and test untouched);
+- fold: a speaker-independent split from :mod:`seraug.folds`;
+- strategy: how the training part is balanced (:data:`STRATEGIES`);
+- seed: seeds the removal, the balancing and the training.
+
+Every finished cell is written atomically to ``OUT/cells/<id>.json``; a re-run skips finished cells,
+so an interrupted run resumes where it stopped, and ``--only`` picks cells so a grid can be spread over
+machines (copy the ``cells/`` folders together and run ``--summary-only`` to merge). The folds do not
+depend on the seed, so every strategy is compared with ``imbalanced`` on the same folds and seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import functools
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from seraug.arguments import add_corpus_arguments, merge_from_args
+from seraug.augment import augment_waveforms, default_transforms, make_plan, undersample
+from seraug.classifier import TrainConfig, evaluate, fit, predict_proba
+from seraug.corpora import load_manifest
+from seraug.features import LogMelConfig, extract_features, segments_from_waveforms
+from seraug.folds import Fold, make_folds, simulate_imbalance
+from seraug.gan import GANOverSampler
+from seraug.normalise import MinMaxScaler
+from seraug.report import write_report
+
+SIGNAL_STRATEGIES = ("cp", "sa", "sar", "sar_m", "sar_b", "sar_s")
+UNDERSAMPLING = ("under0.4", "under0.6", "under0.8", "under1.0")
+STRATEGIES = ("imbalanced", "full", *SIGNAL_STRATEGIES, *UNDERSAMPLING, "gan", "bagan")
+"""``imbalanced``: the training part as it is; ``full``: Table 2's training part before the removal (a
+reference); ``cp`` ... ``sar_s``: Table 1's signal strategies; ``underR``: random undersampling to a
+minority/majority ratio R; ``gan``: the proposed GAN; ``bagan``: the original BAGAN."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Model sizes and training lengths; ``quick`` fits 2 CPU cores, ``paper`` is the paper's scale."""
+
+    classifier_width: float
+    epochs: int
+    patience: int
+    batch_size: int
+    lr: float
+    gan_width: float
+    ae_epochs: int
+    gan_epochs: int
+    max_folds: int | None
+
+
+PRESETS = {
+    "quick": Preset(classifier_width=1 / 16, epochs=8, patience=4, batch_size=32, lr=1e-3, gan_width=1 / 16,
+                    ae_epochs=4, gan_epochs=2, max_folds=2),
+    "paper": Preset(classifier_width=1.0, epochs=60, patience=10, batch_size=64, lr=1e-4, gan_width=1.0,
+                    ae_epochs=50, gan_epochs=50, max_folds=None),
+}
+
+
+@dataclass
+class ExperimentConfig:
+    """Everything a run depends on; saved as ``OUT/config.json``."""
+
+    corpus: str
+    root: str | None
+    out: str
+    protocol: str = "table3"
+    strategies: list[str] = field(default_factory=lambda: ["imbalanced", "cp", "sa", "sar", "under1.0", "gan"])
+    seeds: list[int] = field(default_factory=lambda: [1])
+    preset: str = "quick"
+    folds: str = "speaker"
+    n_groups: int = 6
+    max_folds: int | None = None
+    reduce: list[str] | None = None
+    reduce_fraction: float = 0.8
+    classes: str | None = None
+    merge: dict[str, str] | None = None
+    test_corpus: str | None = None
+    test_root: str | None = None
+    noise_dir: str | None = None
+    device: str = "auto"
+    only: list[str] | None = None
+    settings: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.protocol not in ("table2", "table3"):
+            raise ValueError(f"unknown protocol {self.protocol!r}; choose table2 or table3")
+        unknown = [s for s in self.strategies if s not in STRATEGIES]
+        if unknown:
+            raise ValueError(f"unknown strategy {', '.join(unknown)}; choose from {', '.join(STRATEGIES)}")
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; choose {', '.join(PRESETS)}")
+        if "full" in self.strategies and self.protocol != "table2":
+            raise ValueError("strategy 'full' (the training part before removal) only exists in table2")
+        if any(s in ("sa", "sar", "sar_m", "sar_b") for s in self.strategies) and not self.noise_dir:
+            raise ValueError("strategies sa, sar, sar_m and sar_b mix background noise: pass --noise-dir DIR")
+
+    @property
+    def sizes(self) -> Preset:
+        """The preset, with any field overridden by ``settings``."""
+        return replace(PRESETS[self.preset], **self.settings)
+
+
+@dataclass(frozen=True)
+class Cell:
+    scenario: str
+    fold: str
+    strategy: str
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.scenario}/{self.fold}/{self.strategy}/seed{self.seed}"
+
+    def path(self, out: Path) -> Path:
+        return out / "cells" / f"{self.id.replace('/', '__')}.json"
+
+
+class Data:
+    """The corpus once: manifest, folds, the cached real segments, and the label order."""
+
+    def __init__(self, config: ExperimentConfig) -> None:
+        self.config = config
+        manifest = load_manifest(config.corpus, config.root, config.classes, config.merge)
+        test = (load_manifest(config.test_corpus, config.test_root, config.classes, config.merge)
+                if config.test_corpus else None)
+        sizes = config.sizes
+        self.folds: list[Fold] = make_folds(manifest, config.folds, config.n_groups, seed=0, test=test)
+        limit = config.max_folds or sizes.max_folds
+        self.folds = self.folds[:limit] if limit else self.folds
+        self.manifest = pd.concat([manifest, test], ignore_index=True) if test is not None else manifest
+        if not self.manifest["utterance"].is_unique:
+            raise ValueError("utterance ids repeat between the training and the test corpus")
+        self.labels = sorted(self.manifest["label"].unique())
+        self.feature_config = LogMelConfig()
+        self.X, self.segments = extract_features(self.manifest, Path(config.out) / "features", self.feature_config,
+                                                 device=config.device)
+        self.manifest = self.manifest.set_index("utterance", drop=False)
+
+    def scenarios(self) -> list[str]:
+        if self.config.protocol == "table3":
+            return ["natural"]
+        reduce = self.config.reduce or [label for label in self.labels if label != "neutral"]
+        missing = [c for c in reduce if c not in self.labels]
+        if missing:
+            raise ValueError(f"--reduce class(es) {', '.join(missing)} not in the corpus ({', '.join(self.labels)})")
+        return [f"reduce-{c}" for c in reduce]
+
+    def cells(self) -> list[Cell]:
+        cells = [Cell(s, f.name, strategy, seed) for s in self.scenarios() for f in self.folds
+                 for strategy in self.config.strategies for seed in self.config.seeds]
+        if self.config.only:
+            cells = [c for c in cells if any(fnmatch.fnmatch(c.id, pattern) for pattern in self.config.only)]
+        return cells
+
+    def real(self, utterances: pd.Index | list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cached segments of some utterances: ``X`` (dB), label indices, utterance ids."""
+        rows = np.flatnonzero(self.segments["utterance"].isin(set(utterances)).to_numpy())
+        return self.X[rows], self.encode(self.segments["label"].to_numpy()[rows]), self.segments["utterance"].to_numpy()[rows]
+
+    @functools.cached_property
+    def transforms(self) -> dict:
+        """Table 1's transforms at their default ranges; BN reads ``--noise-dir`` once, when first needed."""
+        return default_transforms(self.config.noise_dir)
+
+    def encode(self, labels: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.labels, labels).astype(np.int64)
+
+
+def training_set(data: Data, cell: Cell, fold: Fold) -> tuple[np.ndarray, np.ndarray, MinMaxScaler, dict]:
+    """The balanced training segments of a cell, normalised to [-1, 1], their scaler, and what was done.
+
+    The scaler is fitted on the training segments the classifier sees (real and signal-augmented);
+    GAN rows are generated in that normalised space by a GAN trained on the real training segments.
+    """
+    train = data.manifest.loc[list(fold.train)]
+    if cell.scenario.startswith("reduce-") and cell.strategy != "full":
+        train = simulate_imbalance(train, cell.scenario.removeprefix("reduce-"), data.config.reduce_fraction, cell.seed)
+    if cell.strategy in UNDERSAMPLING:
+        train = train.loc[undersample(train, float(cell.strategy.removeprefix("under")), seed=cell.seed)["utterance"]]
+    if cell.strategy in SIGNAL_STRATEGIES:
+        plan = make_plan(train, cell.strategy.upper(), seed=cell.seed, transforms=data.transforms)
+        X, y = _signal_augmented(data, plan)
+        utterances = plan["label"].value_counts()
+    else:
+        X, y, _ = data.real(train.index)
+        utterances = train["label"].value_counts()
+    scaler = MinMaxScaler().fit(X)
+    X = scaler.transform(X)
+    if cell.strategy in ("gan", "bagan"):
+        sizes = data.config.sizes
+        sampler = GANOverSampler(arch="proposed" if cell.strategy == "gan" else "bagan", width=sizes.gan_width,
+                                 ae_epochs=sizes.ae_epochs, gan_epochs=sizes.gan_epochs, random_state=cell.seed,
+                                 device=data.config.device)
+        X, y = sampler.fit_resample(X, y)
+    info = {"train_utterances": utterances.to_dict(),
+            "train_segments": {data.labels[k]: int(n) for k, n in zip(*np.unique(y, return_counts=True))},
+            "scaler": scaler.to_dict()}
+    return X, y, scaler, info
+
+
+def _signal_augmented(data: Data, plan: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Cached segments of the plan's kept originals plus segments of its augmented audio (in memory)."""
+    X_real, y_real, _ = data.real(plan.loc[plan["kind"] == "original", "source"])
+    synthetic = plan[plan["kind"] != "original"]
+    waves = list(augment_waveforms(synthetic, data.transforms, jobs=None))
+    X_aug, owner, _ = segments_from_waveforms(waves, data.feature_config, data.config.device)
+    y_aug = data.encode(synthetic["label"].to_numpy()[owner])
+    return np.concatenate([X_real, X_aug]), np.concatenate([y_real, y_aug])
+
+
+def run_cell(data: Data, cell: Cell) -> dict:
+    """Balance, train, test one cell; returns its result (metrics at the utterance level)."""
+    start = time.time()
+    fold = next(f for f in data.folds if f.name == cell.fold)
+    X_train, y_train, scaler, info = training_set(data, cell, fold)
+    X_val, y_val, utt_val = data.real(fold.validation)
+    X_test, y_test, utt_test = data.real(fold.test)
+    sizes = data.config.sizes
+    train_config = TrainConfig(width=sizes.classifier_width, epochs=sizes.epochs, patience=sizes.patience,
+                               batch_size=sizes.batch_size, lr=sizes.lr, seed=cell.seed, device=data.config.device)
+    result = fit(X_train, y_train, scaler.transform(X_val), y_val, utt_val, len(data.labels), train_config,
+                 progress=False)
+    metrics = evaluate(predict_proba(result.model, scaler.transform(X_test)), y_test, utt_test)
+    return {"cell": cell.id, **asdict(cell), "labels": data.labels, **metrics, **info, "best_epoch": result.best_epoch,
+            "history": result.history, "seconds": round(time.time() - start, 1)}
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=1, default=_jsonable))
+    os.replace(tmp, path)
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFrame:
+    """Run every unfinished cell of the grid, then write the tables and figures; returns the summary."""
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / "config.json", asdict(config) | {"sizes": asdict(config.sizes)})
+    data = Data(config)
+    todo = [c for c in data.cells() if not c.path(out).exists()]
+    for cell in tqdm(todo, desc="cells", unit="cell", disable=not progress):
+        _write_json(cell.path(out), run_cell(data, cell))
+    return write_report(out)
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "experiment", help="compare balancing strategies as in the paper's Tables 2 and 3",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_corpus_arguments(p, required=False)
+    p.add_argument("--protocol", choices=["table2", "table3"], default="table3",
+                   help="table2: remove 80%% of one class at a time from training, columns = reduced class + average; "
+                        "table3: the corpus as it is, UAR and F-score columns (default)")
+    p.add_argument("--strategies", default="imbalanced,cp,sa,sar,under1.0,gan",
+                   help=f"comma-separated, from: {', '.join(STRATEGIES)} (default %(default)s)")
+    p.add_argument("--seeds", default="1", help="comma-separated seeds (default %(default)s)")
+    p.add_argument("--preset", choices=list(PRESETS), default="quick",
+                   help="quick: tiny widths, few epochs, 2 folds, for 2 CPU cores; paper: the paper's sizes, all folds")
+    p.add_argument("--folds", choices=["speaker", "session", "groups", "shuffle"], default="speaker",
+                   help="leave-one-speaker-out (default), leave-one-session-out (IEMOCAP), speaker groups, or an "
+                        "80/20 shuffle split with --test-corpus as the test set (the paper's FEEL-25k protocol)")
+    p.add_argument("--n-groups", type=int, default=6, help="speaker groups for --folds groups (default 6)")
+    p.add_argument("--max-folds", type=int, help="use only the first N folds (default: the preset's)")
+    p.add_argument("--reduce", help="table2: classes to reduce in turn (default: every class but neutral)")
+    p.add_argument("--test-corpus", help="with --folds shuffle: the separate test corpus's loader name")
+    p.add_argument("--test-root", help="with --folds shuffle: the separate test corpus's folder")
+    p.add_argument("--noise-dir", help="folder of background-noise clips for BN (sa, sar, sar_m, sar_b)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--only", action="append",
+                   help="run only cells whose id matches this glob, e.g. 'reduce-sadness/*/gan/*' (repeatable); "
+                        "ids are scenario/fold/strategy/seedN")
+    p.add_argument("--summary-only", action="store_true",
+                   help="run no cell; rebuild the tables from OUT/cells (e.g. after copying cells of several "
+                        "machines together); the other options are ignored")
+    p.add_argument("--out", required=True, help="output folder (re-running with the same folder resumes)")
+    p.set_defaults(func=_command)
+
+
+def _command(args: argparse.Namespace) -> int:
+    if args.summary_only:
+        write_report(args.out)
+    elif not args.corpus:
+        raise ValueError("--corpus is required unless --summary-only (see `seraug corpora`)")
+    else:
+        config = ExperimentConfig(
+            corpus=args.corpus, root=args.root, out=args.out, protocol=args.protocol,
+            strategies=[s.strip() for s in args.strategies.split(",") if s.strip()],
+            seeds=[int(s) for s in args.seeds.split(",")], preset=args.preset, folds=args.folds,
+            n_groups=args.n_groups, max_folds=args.max_folds,
+            reduce=[c.strip() for c in args.reduce.split(",")] if args.reduce else None, classes=args.classes,
+            merge=merge_from_args(args),
+            test_corpus=args.test_corpus, test_root=args.test_root, noise_dir=args.noise_dir, device=args.device,
+            only=args.only)
+        run_experiment(config)
+    print((Path(args.out) / "summary.md").read_text())
+    return 0
