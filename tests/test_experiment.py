@@ -94,3 +94,9 @@ def test_cli_errors_are_one_line(tmp_path, emodb_root, capsys):
     assert main(["experiment", "--corpus", "emodb", "--root", str(emodb_root), "--strategies", "sa",
                  "--out", str(tmp_path)]) == 2
     assert "--noise-dir" in capsys.readouterr().err
+
+
+def test_a_run_folder_refuses_other_settings(table2_run, emodb_root):
+    out, _ = table2_run
+    with pytest.raises(ValueError, match="other settings.*protocol"):
+        run_experiment(tiny(out, root=str(emodb_root), protocol="table3"), progress=False)

@@ -7,13 +7,14 @@ checked the same way. Formats are recognised by their content, not by their name
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
+
+from seraug.files import atomic_path
 
 SAMPLE_RATE = 16000
 """The paper's sampling rate in Hz; every waveform in seraug is at this rate unless stated."""
@@ -79,11 +80,8 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RAT
     so a resumed run can trust any WAV it finds. ``subtype="PCM_16"`` clips to [-1, 1] first;
     ``"FLOAT"`` (32-bit float) keeps the samples exactly, peaks above 1 included (noisy mixes).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     audio = np.asarray(audio, dtype=np.float32)
     if subtype != "FLOAT":
         audio = np.clip(audio, -1.0, 1.0)
-    partial = path.with_name(f"{path.stem}.partial.wav")
-    sf.write(str(partial), audio, sample_rate, subtype=subtype)
-    os.replace(partial, path)
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), audio, sample_rate, format="WAV", subtype=subtype)

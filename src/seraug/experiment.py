@@ -34,6 +34,7 @@ from seraug.augment import augment_waveforms, default_transforms, make_plan, und
 from seraug.classifier import TrainConfig, evaluate, fit, predict_proba
 from seraug.corpora import load_manifest
 from seraug.features import LogMelConfig, extract_features, segments_from_waveforms
+from seraug.files import atomic_path
 from seraug.folds import Fold, make_folds, simulate_imbalance
 from seraug.gan import GANOverSampler
 from seraug.normalise import MinMaxScaler
@@ -63,7 +64,7 @@ class Preset:
 
 
 PRESETS = {
-    "quick": Preset(classifier_width=1 / 16, epochs=8, patience=4, batch_size=32, lr=1e-3, gan_width=1 / 16,
+    "quick": Preset(classifier_width=1 / 16, epochs=12, patience=5, batch_size=32, lr=1e-3, gan_width=1 / 16,
                     ae_epochs=4, gan_epochs=2, max_folds=2),
     "paper": Preset(classifier_width=1.0, epochs=60, patience=10, batch_size=64, lr=1e-4, gan_width=1.0,
                     ae_epochs=50, gan_epochs=50, max_folds=None),
@@ -240,10 +241,8 @@ def run_cell(data: Data, cell: Cell) -> dict:
 
 
 def _write_json(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1, default=_jsonable))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=1, default=_jsonable))
 
 
 def _jsonable(value):
@@ -254,16 +253,42 @@ def _jsonable(value):
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
+GRID_FIELDS = ("strategies", "seeds", "only", "reduce", "max_folds", "device")
+"""Config fields that choose which cells run; all others change a cell's result, so a run folder keeps them."""
+
+
+def _check_same_settings(out: Path, config: ExperimentConfig) -> None:
+    """Refuse to mix cells made with different settings in one folder (a resume must not change them)."""
+    path = out / "config.json"
+    if not path.exists():
+        return
+    before = {k: v for k, v in json.loads(path.read_text()).items() if k not in GRID_FIELDS}
+    now = {k: v for k, v in json.loads(json.dumps(asdict(config) | {"sizes": asdict(config.sizes)})).items()
+           if k not in GRID_FIELDS}
+    changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+    if changed:
+        raise ValueError(f"{out}: holds a run with other settings ({', '.join(changed)} differ); "
+                         f"use another --out, or the same settings to resume")
+
+
 def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFrame:
-    """Run every unfinished cell of the grid, then write the tables and figures; returns the summary."""
+    """Run every unfinished cell of the grid, then write the tables and figures; returns the summary.
+
+    Under ``torchrun`` every process runs the same cells (the classifier's training is distributed) and
+    only rank 0 writes.
+    """
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "config.json", asdict(config) | {"sizes": asdict(config.sizes)})
+    _check_same_settings(out, config)
+    writer = int(os.environ.get("RANK", "0")) == 0
+    if writer:
+        _write_json(out / "config.json", asdict(config) | {"sizes": asdict(config.sizes)})
     data = Data(config)
     todo = [c for c in data.cells() if not c.path(out).exists()]
-    for cell in tqdm(todo, desc="cells", unit="cell", disable=not progress):
-        _write_json(cell.path(out), run_cell(data, cell))
-    return write_report(out)
+    for cell in tqdm(todo, desc="cells", unit="cell", disable=not progress or not writer):
+        result = run_cell(data, cell)
+        if writer:
+            _write_json(cell.path(out), result)
+    return write_report(out) if writer else pd.DataFrame()
 
 
 def add_parser(subparsers) -> None:

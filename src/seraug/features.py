@@ -33,6 +33,7 @@ import torch
 from tqdm.auto import tqdm
 
 from seraug.audio import AudioError, load_audio
+from seraug.files import atomic_path
 
 AMIN = 1e-10
 """Power floor before the log, as librosa's ``power_to_db``."""
@@ -321,20 +322,16 @@ def extract_features(
     out.mkdir(parents=True, exist_ok=True)
     meta_path.unlink(missing_ok=True)
     X, segments, skipped = compute_segments(manifest, config, device, skip_bad, chunk_files, progress)
-    _atomic_write(out / "spectrograms.npy", lambda f: np.save(f, X))
-    _atomic_write(out / "segments.csv", lambda f: segments.to_csv(f, index=False))
+    with atomic_path(out / "spectrograms.npy") as tmp, open(tmp, "wb") as f:
+        np.save(f, X)
+    with atomic_path(out / "segments.csv") as tmp:
+        segments.to_csv(tmp, index=False)
     pd.DataFrame(skipped, columns=["path", "reason"]).to_csv(out / "skipped.csv", index=False)
     meta = {"config": config.to_dict(), "fingerprint": key, "utterances": len(manifest) - len(skipped),
             "skipped": len(skipped), "segments": len(X)}
-    _atomic_write(meta_path, lambda f: f.write(json.dumps(meta, indent=2).encode()))
+    with atomic_path(meta_path) as tmp:
+        tmp.write_text(json.dumps(meta, indent=2))
     return X, segments
-
-
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        write(f)
-    os.replace(tmp, path)
 
 
 def load_features(directory: str | Path) -> tuple[np.ndarray, pd.DataFrame, LogMelConfig]:

@@ -40,11 +40,7 @@ def _mean_std(values: pd.Series) -> str:
 
 
 def summary_table(results: pd.DataFrame, protocol: str, order: list[str]) -> pd.DataFrame:
-    """Mean ± std (percent) over folds and seeds, in the layout of the paper's Table 2 or 3.
-
-    Rows follow ``order`` (the run's strategies), then any other strategy found in ``results``.
-    """
-    order = list(dict.fromkeys([s for s in order if s in set(results["strategy"])] + sorted(results["strategy"].unique())))
+    """Mean ± std (percent) over folds and seeds, in the layout of the paper's Table 2 or 3; rows in ``order``."""
     if protocol == "table2":
         table = results.pivot_table(index="strategy", columns="scenario", values="uar", aggfunc=_mean_std)
         table.columns = [c.removeprefix("reduce-") for c in table.columns]
@@ -56,12 +52,15 @@ def summary_table(results: pd.DataFrame, protocol: str, order: list[str]) -> pd.
     return table.reindex(order)
 
 
-def paired_comparison(results: pd.DataFrame, baseline: str = "imbalanced") -> pd.DataFrame:
-    """Each strategy's UAR minus the baseline's on the same scenario, fold and seed."""
+def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "imbalanced") -> pd.DataFrame:
+    """Each strategy's UAR minus the baseline's on the same scenario, fold and seed; rows in ``order``."""
     keys = ["scenario", "fold", "seed"]
     base = results[results["strategy"] == baseline].set_index(keys)["uar"]
     rows = []
-    for strategy, group in results[results["strategy"] != baseline].groupby("strategy", sort=False):
+    for strategy in order:
+        group = results[results["strategy"] == strategy]
+        if strategy == baseline or group.empty:
+            continue
         diff = (group.set_index(keys)["uar"] - base).dropna()
         if diff.empty:
             continue
@@ -82,15 +81,14 @@ def _plot_comparison(comparison: pd.DataFrame, path: Path) -> None:
            color=["tab:green" if d > 0 else "tab:red" for d in comparison["mean_uar_diff"]], capsize=3)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("UAR − imbalanced (points)")
-    ax.set_title("Paired difference with the imbalanced training set")
+    ax.set_title("Paired with imbalanced", fontsize=10)
     ax.tick_params(axis="x", rotation=45)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def _plot_confusions(cells: list[dict], path: Path) -> None:
-    strategies = list(dict.fromkeys(c["strategy"] for c in cells))
+def _plot_confusions(cells: list[dict], strategies: list[str], path: Path) -> None:
     labels = cells[0]["labels"]
     fig, axes = plt.subplots(1, len(strategies), figsize=(3.2 * len(strategies), 3.4), squeeze=False)
     for ax, strategy in zip(axes[0], strategies):
@@ -119,9 +117,11 @@ def write_report(out: str | Path) -> pd.DataFrame:
     results = pd.DataFrame([{k: c[k] for k in ("scenario", "fold", "strategy", "seed", *METRICS, "seconds")}
                             for c in cells])
     results.to_csv(out / "results.csv", index=False)
-    summary = summary_table(results, protocol, config.get("strategies", []))
+    present = set(results["strategy"])
+    order = list(dict.fromkeys([s for s in config.get("strategies", []) if s in present] + sorted(present)))
+    summary = summary_table(results, protocol, order)
     summary.to_csv(out / "summary.csv")
-    comparison = paired_comparison(results)
+    comparison = paired_comparison(results, order)
     comparison.to_csv(out / "comparison.csv", index=False)
     folds, seeds = results["fold"].nunique(), results["seed"].nunique()
     text = [f"# {'UAR %' if protocol == 'table2' else 'UAR and F-score %'}, mean ± std over {folds} fold(s) "
@@ -132,6 +132,6 @@ def write_report(out: str | Path) -> pd.DataFrame:
                  shown.round(3).to_markdown(index=False)]
         _plot_comparison(comparison, out / "comparison.png")
     (out / "summary.md").write_text("\n".join(text) + "\n")
-    _plot_confusions(cells, out / "confusion.png")
+    _plot_confusions(cells, order, out / "confusion.png")
     return summary
 

@@ -51,6 +51,7 @@ from tqdm.auto import tqdm
 from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
 from seraug.features import resolve_device
+from seraug.files import atomic_path
 
 UNNORMALISED = 10.0
 """|value| above which training segments are taken for un-normalised dB and refused."""
@@ -228,10 +229,8 @@ def predict_proba(
 
 def save_model(model: VGG19, path: str | Path) -> None:
     """Write the model's constructor arguments and weights to ``path`` (atomically)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"config": model.config, "state_dict": model.state_dict()}, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save({"config": model.config, "state_dict": model.state_dict()}, tmp)
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> VGG19:
@@ -316,10 +315,8 @@ def _load_checkpoint(path: Path | None, config: TrainConfig, fingerprint: str) -
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # atomic: an interrupted write never leaves a half checkpoint
+    with atomic_path(path) as tmp:  # an interrupted write never leaves a half checkpoint
+        torch.save(state, tmp)
 
 
 def fit(

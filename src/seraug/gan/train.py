@@ -33,7 +33,6 @@ import contextlib
 import csv
 import io
 import math
-import os
 import time
 from pathlib import Path
 
@@ -43,6 +42,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from seraug.features import LogMelConfig, resolve_device
+from seraug.files import atomic_path
 from seraug.gan.bundle import GANModel, sample_images
 from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
@@ -301,7 +301,8 @@ class _Run:
         torch.save(self.state(), buffer)
         self.last_good = buffer.getvalue()
         if self.out_dir:
-            _atomic_write(self.out_dir / "checkpoint.pt", self.last_good)
+            with atomic_path(self.out_dir / "checkpoint.pt") as tmp:
+                tmp.write_bytes(self.last_good)
 
     def restore(self, blob: bytes) -> None:
         s = torch.load(io.BytesIO(blob), map_location=self.device, weights_only=False)
@@ -344,7 +345,8 @@ class _Run:
             writer = csv.DictWriter(buffer, LOSS_COLUMNS)
             writer.writeheader()
             writer.writerows(self.history)
-            _atomic_write(self.out_dir / "losses.csv", buffer.getvalue().encode())
+            with atomic_path(self.out_dir / "losses.csv") as tmp:
+                tmp.write_text(buffer.getvalue())
         if self.tensorboard:
             step = self.epoch + (self.config.ae_epochs if self.phase == "gan" else 0)
             for key, value in row.items():
@@ -352,12 +354,6 @@ class _Run:
                     self.tensorboard.add_scalar(f"{self.phase}/{key}", value, step)
         if self.progress and row.get("event"):
             tqdm.write(f"gan: {row['event']}")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _tensorboard(out_dir: Path | None):
