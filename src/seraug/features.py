@@ -21,8 +21,7 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -161,8 +160,8 @@ def log_mel(
         n_frames = torch.from_numpy(1 + lengths[batch] // config.hop_length).to(device)
         if config.top_db is not None:  # per utterance, over its own frames only
             valid = torch.arange(db.shape[1], device=device)[None, :] < n_frames[:, None]
-            peak = db.masked_fill(~valid[..., None], -torch.inf).amax(dim=(1, 2))
-            db = torch.maximum(db, (peak - config.top_db)[:, None, None])
+            peak = db.amax(dim=2).masked_fill_(~valid, -torch.inf).amax(dim=1)
+            db = db.clamp_min_((peak - config.top_db)[:, None, None])
         db = db.transpose(1, 2).cpu().numpy()
         for row, i in enumerate(batch):
             out[i] = db[row, :, : n_frames[row]]
@@ -217,32 +216,19 @@ def invert_log_mel(S_db: np.ndarray, config: LogMelConfig = LogMelConfig(), n_it
     ).astype(np.float32)
 
 
-def load_many(paths: Sequence[str], sample_rate: int, workers: int | None = None) -> list[np.ndarray | AudioError]:
-    """Decode files in parallel threads (libsndfile and soxr release the GIL); errors are returned in place."""
+def load_many(paths: Sequence[str], sample_rate: int) -> list[np.ndarray | AudioError]:
+    """Decode files one after another; a bad file's :class:`AudioError` is returned in its place.
 
-    def one(path: str) -> np.ndarray | AudioError:
-        try:
-            return load_audio(path, sample_rate)
-        except AudioError as err:
-            return err
-
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        return list(pool.map(one, paths))
-
-
-def decoded_chunks(paths: Sequence[str], sample_rate: int, chunk: int) -> Iterator[list[np.ndarray | AudioError]]:
-    """:func:`load_many` over consecutive chunks of ``paths``, decoding chunk k+1 while the caller works on k.
-
-    The caller's torch work releases the GIL, so decoding and spectrograms overlap on two cores.
+    Serial on purpose: decoding is a small share of the work, and the spectrograms after it already use
+    every core through torch; decoding threads beside them measured slower (GIL and core contention).
     """
-    starts = range(0, len(paths), chunk)
-    with ThreadPoolExecutor(max_workers=1) as prefetch:
-        pending = [prefetch.submit(load_many, paths[s : s + chunk], sample_rate) for s in starts[:1]]
-        for s in starts:
-            current = pending.pop()
-            if s + chunk < len(paths):
-                pending.append(prefetch.submit(load_many, paths[s + chunk : s + 2 * chunk], sample_rate))
-            yield current.result()
+    out: list[np.ndarray | AudioError] = []
+    for path in paths:
+        try:
+            out.append(load_audio(path, sample_rate))
+        except AudioError as err:
+            out.append(err)
+    return out
 
 
 def _fingerprint(manifest: pd.DataFrame, config: LogMelConfig) -> str:
@@ -271,7 +257,8 @@ def compute_segments(
     pieces, tables, skipped = [], [], []
     paths = manifest["path"].tolist()
     with tqdm(total=len(manifest), desc="log-mel segments", unit="file", disable=not progress) as bar:
-        for begin, audio in zip(range(0, len(paths), chunk_files), decoded_chunks(paths, config.sample_rate, chunk_files)):
+        for begin in range(0, len(paths), chunk_files):
+            audio = load_many(paths[begin : begin + chunk_files], config.sample_rate)
             for wave in audio:
                 if isinstance(wave, AudioError):
                     if not skip_bad:
