@@ -4,8 +4,8 @@
 
 Both read the same files (EmoDB + EMOVO) from disk in the same run. The baseline is what most SER code
 does: ``librosa.load(sr=16000)``, ``melspectrogram`` and ``power_to_db`` per file, one after another.
-seraug runs `seraug features` up to the final write: decoding overlapped with batch-wise torch spectrograms,
-then cutting segments (the baseline does not even segment).
+seraug runs `seraug features` up to the final write: files decoded one after another (as the baseline),
+batch-wise torch spectrograms, then cutting segments (the baseline does not even segment).
 On a machine with CUDA, the GPU path is measured too. Targets: >= 3x the librosa loop on 2 CPU cores;
 >= 20,000 audio seconds per second on a GPU.
 """
@@ -67,7 +67,7 @@ def main() -> None:
         rows.append((f"seraug cuda ({torch.cuda.get_device_name()})",
                      best_time(lambda: seraug_path(manifest, config, "cuda"), args.repeats)))
     print(f"{len(paths)} files, {audio_s:.0f} s of audio (EmoDB + EMOVO)\n")
-    print(f"| method | wall s | audio s / s | ratio vs librosa |\n|---|---:|---:|---:|")
+    print("| method | wall s | audio s / s | ratio vs librosa |\n|---|---:|---:|---:|")
     for name, seconds in rows:
         print(f"| {name} | {seconds:.2f} | {audio_s / seconds:,.0f} | {rows[0][1] / seconds:.2f}x |")
 

@@ -75,6 +75,26 @@ def test_bad_files_name_file_and_reason(tmp_path, emodb_root, case, reason):
     assert str(path) in str(info.value) and reason in info.value.reason
 
 
+@pytest.mark.parametrize("source,kept", [
+    ("aiff", 0.5),  # the SSND chunk is shorter than the header says
+    ("1-17367-A.ogg", 0.8),  # cut at a page boundary: the last page lacks the end-of-stream flag
+    ("3-157487-A.ogg", 0.8),  # cut inside a page
+    ("1-17367-A.ogg", 0.2),  # so short that no complete page holds audio (not "no audio samples")
+])
+def test_cut_off_aiff_and_ogg_are_truncated_not_short(tmp_path, speech, esc10_root, source, kept):
+    """A download cut at ``kept`` of its bytes is an error, never a shorter waveform (content decides, name .wav)."""
+    if source == "aiff":
+        sf.write(str(tmp_path / "full.aiff"), speech, 16000, format="AIFF")
+        whole = (tmp_path / "full.aiff").read_bytes()
+    else:
+        whole = (esc10_root / "002 - Rain" / source).read_bytes()
+    path = tmp_path / "cut.wav"
+    path.write_bytes(whole[: int(kept * len(whole))])
+    with pytest.raises(AudioError, match="truncated") as info:
+        load_audio(path)
+    assert info.value.path == str(path)
+
+
 def test_write_wav_round_trip(tmp_path, speech):
     write_wav(tmp_path / "sub" / "out.wav", speech * 3)  # clipped, not wrapped
     back = load_audio(tmp_path / "sub" / "out.wav")

@@ -44,7 +44,8 @@ def wav(emodb_root):
 
 def test_ravdess_speech_files(tmp_path, wav):
     names = [f"Actor_{a:02d}/03-01-{e:02d}-0{1 + (e > 1)}-01-01-{a:02d}.wav" for a in (1, 2, 24) for e in range(1, 9)]
-    _tree(tmp_path, names + ["Actor_01/03-02-03-01-01-01-01.wav"], wav)  # a song file is left out
+    left_out = ["Actor_01/03-02-03-01-01-01-01.wav", "Actor_01/01-01-03-01-01-01-01.wav"]  # song; audio-video
+    _tree(tmp_path, names + left_out, wav)
     m = load_manifest("ravdess", tmp_path)
     assert len(m) == 24 and sorted(m["speaker"].unique()) == ["01", "02", "24"]
     assert set(m["label"]) == {"neutral", "calm", "happiness", "sadness", "anger", "fear", "disgust", "surprise"}
@@ -65,6 +66,11 @@ def test_tess(tmp_path, wav):
     m = load_manifest("tess", tmp_path)
     assert sorted(zip(m["speaker"], m["label"])) == [("OAF", "anger"), ("OAF", "surprise"), ("YAF", "neutral"),
                                                      ("YAF", "sadness")]
+    shutil.copytree(tmp_path / "OAF_angry", tmp_path / "copy" / "OAF_angry")  # Kaggle's nested duplicate folder
+    with pytest.raises(CorpusError) as info:
+        load_manifest("tess", tmp_path)
+    assert str(tmp_path / "OAF_angry/OAF_back_angry.wav") in str(info.value)
+    assert str(tmp_path / "copy/OAF_angry/OAF_back_angry.wav") in str(info.value)
 
 
 def _iemocap(root, wav):
@@ -89,6 +95,13 @@ def test_iemocap_official_layout(tmp_path, wav):
     assert set(m["session"]) == {"Session1", "Session2"}
     assert m.set_index("utterance").loc["Ses01F_impro01_M001", "speaker"] == "Ses01M"
     assert len(load_manifest("iemocap", tmp_path, classes="all")) == 7
+    four = load_manifest("iemocap", tmp_path, classes="anger,happiness,sadness,neutral")
+    assert four.equals(m)  # naming the paper's classes keeps the excitement rows, merged into happiness
+    merged = load_manifest("iemocap", tmp_path, merge={"frustration": "anger"})
+    assert merged["label"].value_counts()[["anger", "happiness"]].tolist() == [2, 2]  # a user's merge adds to it
+    apart = load_manifest("iemocap", tmp_path, classes="happiness,excitement")
+    assert sorted(apart["label"]) == ["excitement", "happiness"]  # excitement named: not merged
+    assert "excitement" in set(load_manifest("iemocap", tmp_path, classes="all")["label"])
     (tmp_path / "Session2/sentences/wav/Ses02M_script01_1/Ses02M_script01_1_M001.wav").unlink()
     with pytest.raises(CorpusError, match="Ses02M_script01_1_M001.wav is missing"):
         load_manifest("iemocap", tmp_path)
@@ -107,6 +120,10 @@ def test_csv_corpus(tmp_path, wav):
     pd.DataFrame({"path": ["audio/a.wav"], "label": ["x"]}).to_csv(tmp_path / "e.csv", index=False)
     with pytest.raises(CorpusError, match="missing column.*speaker"):
         load_manifest("csv", tmp_path / "e.csv")
+    pd.DataFrame({"path": ["audio/a.wav", "audio/b.flac"], "label": ["x", "y"], "speaker": ["s", "s"],
+                  "utterance": ["u1", " "]}).to_csv(tmp_path / "f.csv", index=False)
+    with pytest.raises(CorpusError, match=r"f.csv: empty 'utterance' on line\(s\) 3"):
+        load_manifest("csv", tmp_path / "f.csv")
 
 
 def test_misnamed_files_and_missing_classes_are_errors(tmp_path, wav, emodb_root):
@@ -117,6 +134,14 @@ def test_misnamed_files_and_missing_classes_are_errors(tmp_path, wav, emodb_root
         load_manifest("emodb", emodb_root, classes="anger,calm")
     with pytest.raises(CorpusError, match="unknown corpus"):
         load_manifest("nope", tmp_path)
+
+
+def test_merge_of_an_absent_label_is_an_error(emodb_root, capsys):
+    assert main(["manifest", "--corpus", "emodb", "--root", str(emodb_root), "--merge", "excitment=happiness"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot merge 'excitment'" in err and "labels present: anger, boredom, disgust" in err
+    by_code = load_manifest("emodb", emodb_root, merge={"L": "neutral"})  # EmoDB's own code for boredom
+    assert by_code["label"].value_counts()["neutral"] == 79 + 81 and "boredom" not in set(by_code["label"])
 
 
 def test_cli_manifest_and_corpora(emodb_root, capsys):

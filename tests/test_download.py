@@ -1,4 +1,4 @@
-"""`seraug download` against an HTTP server on 127.0.0.1 serving an archive built from the real EmoDB."""
+"""`seraug download` against an HTTP server on 127.0.0.1 serving archives built from the real EmoDB."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from seraug.cli import main
-from seraug.corpora import CorpusError, load_manifest
+from seraug.corpora import CorpusError, load_manifest, ravdess
 from seraug.download import download
 
 
@@ -25,6 +25,11 @@ def server(tmp_path_factory, emodb_root):
         zf.write(emodb_root / "wav" / "03a01Fa.wav", "wav/03a01Fa.wav")
     with zipfile.ZipFile(site / "evil.zip", "w") as zf:
         zf.writestr("../outside.txt", "x")
+    speech = emodb_root / "wav" / "03a01Fa.wav"  # RAVDESS's official zip: Actor_NN/ at the top, one per actor here
+    for name, folder in (("ravdess.zip", ""), ("ravdess-nested.zip", "Audio_Speech_Actors_01-24/")):
+        with zipfile.ZipFile(site / name, "w") as zf:
+            for actor in range(1, 25):
+                zf.write(speech, f"{folder}Actor_{actor:02d}/03-01-01-01-01-01-{actor:02d}.wav")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -39,6 +44,15 @@ def test_download_unpacks_checks_and_feeds_the_loader(server, tmp_path, monkeypa
     assert sorted(p.name for p in cache.iterdir()) == ["emodb"]  # no temporary leftovers
     monkeypatch.setenv("SERAUG_CACHE", str(cache))
     assert len(load_manifest("emodb")) == 535  # no --root: the cache
+
+
+def test_ravdess_archive_with_official_naming(server, tmp_path, monkeypatch):
+    monkeypatch.setattr(ravdess, "EXPECTED_FILES", 24)  # the fixture archive: one utterance per actor
+    with pytest.raises(CorpusError, match="no ravdess audio files found"):  # one folder too deep
+        download("ravdess", tmp_path, f"{server}/ravdess-nested.zip", progress=False)
+    assert not (tmp_path / "ravdess").exists()
+    root = download("ravdess", tmp_path, f"{server}/ravdess.zip", progress=False)
+    assert root == tmp_path / "ravdess" and load_manifest("ravdess", root)["speaker"].nunique() == 24
 
 
 def test_incomplete_archive_is_refused(server, tmp_path):

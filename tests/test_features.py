@@ -9,11 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+import torch
 
 from seraug.audio import load_audio
 from seraug.cli import main
 from seraug.corpora import load_manifest
-from seraug.features import LogMelConfig, extract_features, invert_log_mel, load_features, log_mel, segment, segments_from_waveforms
+from seraug.features import (LogMelConfig, extract_features, invert_log_mel, load_features, log_mel, resolve_device,
+                             segment, segments_from_waveforms)
 from seraug.normalise import MinMaxScaler
 
 
@@ -69,6 +71,8 @@ def test_feature_store_on_emodb_and_cache_reuse(emodb_features, emodb_manifest, 
     assert (tmp_path / "spectrograms.npy").stat().st_mtime_ns == stamp  # reused, not recomputed
     extract_features(small, tmp_path, LogMelConfig(segment_hop=64), progress=False)
     assert json.loads((tmp_path / "config.json").read_text())["config"]["segment_hop"] == 64
+    _, segments = extract_features(small.assign(session="s1"), tmp_path, LogMelConfig(segment_hop=64), progress=False)
+    assert (segments["session"] == "s1").all()  # a manifest column of segments.csv changed: recomputed
 
 
 def test_cli_features_on_emovo(emovo_root, tmp_path, capsys):
@@ -101,6 +105,28 @@ def test_bad_files_stop_with_their_name_or_are_skipped(tmp_path, emodb_root, cap
     assert sorted(skipped["path"].map(lambda p: p.rsplit("/", 1)[-1])) == ["corrupt.wav", "empty.wav", "silent.wav"]
     _, segments, _ = load_features(tmp_path / "f")
     assert segments["utterance"].nunique() == 4  # three good files and the AIFF named .wav
+    assert main(["features", "--corpus", "csv", "--root", table, "--out", str(tmp_path / "f")]) == 2
+    assert "corrupt.wav: unreadable audio" in capsys.readouterr().err  # the store that skipped is not reused
+
+
+def test_every_file_skipped_is_an_error(tmp_path, emodb_root, capsys):
+    corpus = pd.read_csv(_bad_corpus(tmp_path, emodb_root))
+    corpus[corpus["path"].isin(["empty.wav", "corrupt.wav", "silent.wav"])].to_csv(tmp_path / "bad.csv", index=False)
+    out = tmp_path / "f"
+    assert main(["features", "--corpus", "csv", "--root", str(tmp_path / "bad.csv"), "--out", str(out), "--skip-bad"]) == 2
+    assert f"every one of the 3 files was skipped as bad; see {out / 'skipped.csv'}" in capsys.readouterr().err
+    assert len(pd.read_csv(out / "skipped.csv")) == 3 and not (out / "config.json").exists()
+
+
+@pytest.mark.parametrize("device,message", [("gpu", "unknown device 'gpu'"), ("cuda:{n}", "is not available")])
+def test_bad_device_is_a_one_line_error(emodb_root, tmp_path, capsys, device, message):
+    device = device.format(n=torch.cuda.device_count())  # one past the last CUDA device: absent everywhere
+    with pytest.raises(ValueError, match=message):
+        resolve_device(device)
+    assert main(["features", "--corpus", "emodb", "--root", str(emodb_root), "--out", str(tmp_path),
+                 "--device", device]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
 
 
 def test_normalisation_fits_train_only(emodb_features):

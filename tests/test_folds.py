@@ -33,11 +33,21 @@ def test_folds_are_seeded(manifest):
 
 
 def test_session_scheme_needs_sessions(manifest):
-    with pytest.raises(ValueError, match="session"):
+    with pytest.raises(ValueError, match=f"{len(manifest)} of {len(manifest)} have none"):
         make_folds(manifest, "session")
+    partly = manifest.assign(session=["s1"] * 10 + [None] * (len(manifest) - 10))
+    with pytest.raises(ValueError, match=f"{len(manifest) - 10} of {len(manifest)} have none, e.g. "):
+        make_folds(partly, "session")
     with_sessions = manifest.assign(session=manifest["speaker"].str[0])  # two pseudo-sessions: f and m speakers / 0 and 1
     folds = make_folds(with_sessions, "session")
     assert len(folds) == with_sessions["session"].nunique()
+
+
+def test_speakers_in_every_session_are_an_error_not_an_empty_training_part(manifest):
+    """Each speaker recorded in both sessions: no fold has a speaker left to train on."""
+    both = manifest.assign(session=["a", "b"] * (len(manifest) // 2) + ["a"] * (len(manifest) % 2))
+    with pytest.raises(ValueError, match="fold session-a: no utterances left for training"):
+        make_folds(both, "session")
 
 
 def test_shuffle_split_with_separate_test_corpus(emodb_root, emovo_root):
@@ -55,3 +65,12 @@ def test_simulate_imbalance_removes_80_percent_of_one_class(manifest):
     assert reduced.equals(simulate_imbalance(manifest, "sadness", 0.8, seed=0))
     with pytest.raises(ValueError, match="no utterances"):
         simulate_imbalance(manifest, "calm")
+
+
+@pytest.mark.parametrize("n,kept", [(1, 1), (2, 1), (3, 1), (10, 2)])
+def test_simulate_imbalance_keeps_one_utterance_of_a_tiny_class(manifest, n, kept):
+    """round(0.8 * n) == n for n <= 2, yet the class must stay in the training part."""
+    sad = manifest.index[manifest["label"] == "sadness"]
+    few = manifest.drop(index=sad[n:])
+    reduced = simulate_imbalance(few, "sadness", 0.8, seed=0)
+    assert (reduced["label"] == "sadness").sum() == kept and len(few) - len(reduced) == n - kept

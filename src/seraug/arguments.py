@@ -15,9 +15,11 @@ def add_corpus_arguments(parser: argparse.ArgumentParser, required: bool = True)
     parser.add_argument("--root", help="corpus folder (for csv: the CSV file); default: the download cache "
                         "(EmoDB and RAVDESS are downloaded on first use)")
     parser.add_argument("--classes", help="comma-separated labels to keep, or 'all' (default: every label; "
-                        "IEMOCAP: anger,happiness,sadness,neutral with excitement merged into happiness)")
+                        "IEMOCAP: anger,happiness,sadness,neutral). IEMOCAP merges excitement into happiness "
+                        "unless --classes is 'all' or names excitement, or --merge names it")
     parser.add_argument("--merge", action="append", default=[], metavar="FROM=TO",
-                        help="rename a label before selection, e.g. excitement=happiness (repeatable)")
+                        help="rename a label (or the corpus's own code) before selection, e.g. "
+                             "excitement=happiness (repeatable); FROM must occur in the corpus")
 
 
 def merge_from_args(args: argparse.Namespace) -> dict[str, str] | None:

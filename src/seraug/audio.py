@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import scipy.io.wavfile
 import soundfile as sf
 import soxr
 
@@ -23,8 +24,14 @@ SILENCE_PEAK = 1e-4
 """A file whose absolute peak stays below this (about -80 dBFS) is treated as silent."""
 
 
-_TRUNCATED = re.compile(r"^(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
-"""libsndfile's log line for an audio chunk shorter than its header says (a cut-off download)."""
+_SHORT_CHUNK = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
+"""libsndfile's log line for a WAV ``data`` or AIFF ``SSND`` chunk shorter than its header says
+(a cut-off download); AIFF's line is indented. libsndfile then quietly reads only what is there."""
+
+_OGG_CUT = re.compile(r"without an End-Of-Stream flag|lacks an end-of-stream bit|Junk after the last page")
+"""libsndfile's log lines for an Ogg stream that stops before its end-of-stream page (a cut-off
+download; a cut inside a page leaves a partial page, logged as junk). libsndfile then quietly reads
+only the complete pages."""
 
 
 class AudioError(ValueError):
@@ -53,9 +60,11 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         raise AudioError(path, "empty file (0 bytes)")
     try:
         with sf.SoundFile(str(path)) as handle:
-            short = _TRUNCATED.search(handle.extra_info)
+            short = _SHORT_CHUNK.search(handle.extra_info)
             if short:
                 raise AudioError(path, f"truncated: the header promises {short[1]} bytes of audio, the file holds {short[2]}")
+            if _OGG_CUT.search(handle.extra_info):
+                raise AudioError(path, "truncated: the Ogg stream stops before its end-of-stream page")
             file_rate = handle.samplerate
             audio = handle.read(dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as err:
@@ -73,6 +82,21 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     return np.ascontiguousarray(audio, dtype=np.float32)
 
 
+def audio_length(path: str) -> int:
+    """Samples at 16 kHz that :func:`load_audio` returns for ``path``, read from its header only.
+
+    Raises:
+        AudioError: the file is missing or its header unreadable (named).
+    """
+    if not Path(path).is_file():
+        raise AudioError(path, "no such file")
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError) as err:
+        raise AudioError(path, f"unreadable audio ({err})") from None
+    return round(info.frames * SAMPLE_RATE / info.samplerate)  # the length soxr's resampler returns
+
+
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, subtype: str = "PCM_16") -> None:
     """Write a mono waveform as WAV; parent folders are created.
 
@@ -81,7 +105,8 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RAT
     ``"FLOAT"`` (32-bit float) keeps the samples exactly, peaks above 1 included (noisy mixes).
     """
     audio = np.asarray(audio, dtype=np.float32)
-    if subtype != "FLOAT":
-        audio = np.clip(audio, -1.0, 1.0)
     with atomic_path(path) as tmp:
-        sf.write(str(tmp), audio, sample_rate, format="WAV", subtype=subtype)
+        if subtype == "FLOAT":  # scipy adds no PEAK chunk (libsndfile's holds a timestamp): same audio, same bytes
+            scipy.io.wavfile.write(tmp, sample_rate, audio)
+        else:
+            sf.write(str(tmp), np.clip(audio, -1.0, 1.0), sample_rate, format="WAV", subtype=subtype)

@@ -7,7 +7,7 @@ The paper's front end (Section 3.2): 16 kHz audio, 50 ms Hann window with 50% ov
 
 The maths is librosa's (``melspectrogram`` with ``center=True`` and zero padding, Slaney mel filters,
 then ``power_to_db`` with ``ref=1``, ``amin=1e-10`` and ``top_db`` applied per utterance) but it runs
-batch-wise in torch, on the CPU or a GPU, with files decoded in parallel threads.
+batch-wise in torch, on the CPU or a GPU. Files are decoded one after another (see :func:`load_many`).
 
 Segmentation: an utterance of ``T`` frames gives segments starting every ``segment_hop`` frames;
 when the last one would run past the end it is moved back to end exactly at frame ``T`` (so it
@@ -21,6 +21,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -113,10 +114,21 @@ def _batches(lengths: np.ndarray, max_samples: int) -> list[np.ndarray]:
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` means CUDA when available, else the CPU."""
-    if str(device) == "auto":
+    """The torch device to compute on: ``"auto"`` (CUDA when available, else the CPU), ``"cpu"``,
+    ``"cuda"`` or ``"cuda:N"``.
+
+    Raises ValueError for any other name (``"gpu"``) or a CUDA device this machine's torch cannot see.
+    """
+    name = str(device)
+    if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", name):
+        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N")
+    resolved = torch.device(name)
+    if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r} is not available: torch sees {torch.cuda.device_count()} CUDA "
+                         f"device(s) here; use auto or cpu")
+    return resolved
 
 
 @torch.no_grad()
@@ -232,9 +244,10 @@ def load_many(paths: Sequence[str], sample_rate: int) -> list[np.ndarray | Audio
 
 
 def _fingerprint(manifest: pd.DataFrame, config: LogMelConfig) -> str:
-    """Hash of the config and every input file's path, size and modification time."""
+    """Hash of the config, every manifest column that reaches ``segments.csv``, and each file's path,
+    size and modification time."""
     h = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode())
-    for row in manifest[["utterance", "path", "label", "speaker"]].itertuples(index=False):
+    for row in manifest[["path", *SEGMENT_COLUMNS[:-1]]].itertuples(index=False):
         stat = os.stat(row.path) if os.path.exists(row.path) else None
         h.update(repr((tuple(row), stat and (stat.st_size, stat.st_mtime_ns))).encode())
     return h.hexdigest()
@@ -254,6 +267,7 @@ def compute_segments(
     ``segments`` table (:data:`SEGMENT_COLUMNS`, row ``i`` describes ``X[i]``) and, with
     ``skip_bad``, one ``{"path", "reason"}`` per skipped file (else the first bad file raises).
     """
+    device = resolve_device(device)  # a bad device name fails before any file is decoded
     pieces, tables, skipped = [], [], []
     paths = manifest["path"].tolist()
     with tqdm(total=len(manifest), desc="log-mel segments", unit="file", disable=not progress) as bar:
@@ -286,15 +300,17 @@ def extract_features(
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Compute and store the segments of every utterance in ``manifest`` (see :func:`load_features`).
 
-    If ``out_dir`` already holds features made from the same files with the same config, they are
-    loaded instead of recomputed. Files are written atomically (temporary name, then rename), so an
-    interrupted run never leaves a store that looks complete.
+    If ``out_dir`` already holds features made from the same manifest and files with the same config,
+    they are loaded instead of recomputed; a store that skipped bad files is reused only with
+    ``skip_bad`` (without it, the first skipped file's error is raised, as a fresh run would).
+    Files are written atomically (temporary name, then rename), so an interrupted run never leaves a
+    store that looks complete.
 
     Args:
         manifest: one row per utterance (columns of :mod:`seraug.corpora`).
         out_dir: the store's folder.
         skip_bad: if False a bad file raises :class:`AudioError`; if True it is skipped and listed
-            with its reason in ``out_dir/skipped.csv``.
+            with its reason in ``out_dir/skipped.csv`` (ValueError when every file is skipped).
         chunk_files: files decoded and transformed together (progress granularity).
 
     Returns:
@@ -304,16 +320,21 @@ def extract_features(
     key = _fingerprint(manifest, config)
     meta_path = out / "config.json"
     if meta_path.exists() and json.loads(meta_path.read_text()).get("fingerprint") == key:
+        skipped = pd.read_csv(out / "skipped.csv")
+        if len(skipped) and not skip_bad:
+            raise AudioError(skipped["path"].iloc[0], skipped["reason"].iloc[0])
         X, segments, _ = load_features(out)
         return X, segments
     out.mkdir(parents=True, exist_ok=True)
     meta_path.unlink(missing_ok=True)
     X, segments, skipped = compute_segments(manifest, config, device, skip_bad, chunk_files, progress)
+    pd.DataFrame(skipped, columns=["path", "reason"]).to_csv(out / "skipped.csv", index=False)
+    if len(manifest) and len(skipped) == len(manifest):
+        raise ValueError(f"{out}: every one of the {len(manifest)} files was skipped as bad; see {out / 'skipped.csv'}")
     with atomic_path(out / "spectrograms.npy") as tmp, open(tmp, "wb") as f:
         np.save(f, X)
     with atomic_path(out / "segments.csv") as tmp:
         segments.to_csv(tmp, index=False)
-    pd.DataFrame(skipped, columns=["path", "reason"]).to_csv(out / "skipped.csv", index=False)
     meta = {"config": config.to_dict(), "fingerprint": key, "utterances": len(manifest) - len(skipped),
             "skipped": len(skipped), "segments": len(X)}
     with atomic_path(meta_path) as tmp:

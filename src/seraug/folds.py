@@ -67,8 +67,10 @@ def make_folds(
         return [Fold("shuffle", tuple(sorted(ids[n_val:])), tuple(sorted(ids[:n_val])),
                      tuple(sorted(test["utterance"])))]
     if scheme == "session":
-        if manifest["session"].isna().any():
-            raise ValueError("the session scheme needs a session for every utterance; this corpus has none")
+        none = manifest.loc[manifest["session"].isna(), "utterance"]
+        if len(none):
+            raise ValueError(f"the session scheme needs a session for every utterance; {len(none)} of "
+                             f"{len(manifest)} have none, e.g. {none.iloc[0]}")
         held_out = {f"session-{s}": manifest["session"] == s for s in sorted(manifest["session"].unique())}
     elif scheme == "speaker":
         held_out = {f"speaker-{s}": manifest["speaker"] == s for s in sorted(manifest["speaker"].unique())}
@@ -84,9 +86,13 @@ def make_folds(
 
 
 def _fold(name: str, manifest: pd.DataFrame, is_test: pd.Series, fraction: float, rng: np.random.Generator) -> Fold:
-    rest = manifest[~is_test]
+    """The fold that tests on ``is_test``; ValueError if no speaker is left to train on."""
     test_speakers = set(manifest.loc[is_test, "speaker"])
-    rest = rest[~rest["speaker"].isin(test_speakers)]  # a speaker across sessions never trains on its test
+    rest = manifest[~manifest["speaker"].isin(test_speakers)]  # a speaker across sessions never trains on its test
+    if rest.empty:
+        raise ValueError(f"fold {name}: no utterances left for training, since every speaker "
+                         f"({', '.join(sorted(test_speakers))}) is also in its test part; do speakers span "
+                         f"several sessions? use the speaker or groups scheme")
     speakers = np.array(sorted(rest["speaker"].unique()))
     if len(speakers) >= 2:
         n_val = min(len(speakers) - 1, max(1, round(fraction * len(speakers))))
@@ -100,12 +106,15 @@ def _fold(name: str, manifest: pd.DataFrame, is_test: pd.Series, fraction: float
 def simulate_imbalance(manifest: pd.DataFrame, label: str, fraction: float = 0.8, seed: int = 0) -> pd.DataFrame:
     """Remove ``round(fraction * n)`` of the ``n`` utterances of ``label``, drawn at random (seeded).
 
-    The paper's Table 2 protocol applies this to a fold's training part only.
+    At least one utterance of the class is kept (a class of 1 or 2 loses at most ``n - 1``), so the
+    class stays in the training part. The paper's Table 2 protocol applies this to a fold's training
+    part only.
     """
     if not 0 <= fraction < 1:
         raise ValueError(f"fraction must be in [0, 1), got {fraction}")
     members = manifest.index[manifest["label"] == label]
     if len(members) == 0:
         raise ValueError(f"class {label!r} has no utterances to remove; present: {', '.join(sorted(manifest['label'].unique()))}")
-    drop = np.random.default_rng(seed).choice(members, round(fraction * len(members)), replace=False)
+    drop = np.random.default_rng(seed).choice(members, min(round(fraction * len(members)), len(members) - 1),
+                                              replace=False)
     return manifest.drop(index=drop)

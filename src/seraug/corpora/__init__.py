@@ -49,7 +49,11 @@ def load_manifest(
             downloads corpora that have a public archive (EmoDB, RAVDESS).
         classes: labels to keep, ``"all"`` for every label; ``None`` keeps the corpus's default
             selection (all labels, except IEMOCAP: the paper's four classes).
-        merge: label renames applied before selection, e.g. ``{"excitement": "happiness"}``.
+        merge: label renames applied before selection, e.g. ``{"excitement": "happiness"}``, on top
+            of the corpus's default merge (IEMOCAP: excitement into happiness). The default merge
+            leaves out every label that ``classes`` or ``merge`` names, and does nothing with
+            ``classes="all"``: ``classes="anger,happiness,sadness,neutral"`` still merges excitement
+            into happiness, ``"...,excitement"`` keeps it apart.
 
     Returns:
         A DataFrame with columns :data:`MANIFEST_COLUMNS`, sorted by utterance.
@@ -62,7 +66,12 @@ def load_manifest(
     manifest = module.load(root)
     if classes is None:
         classes = getattr(module, "DEFAULT_CLASSES", None)
-        merge = {**getattr(module, "DEFAULT_MERGE", {}), **(merge or {})}
     elif isinstance(classes, str):
         classes = None if classes == "all" else [c.strip() for c in classes.split(",") if c.strip()]
+    else:
+        classes = list(classes)
+    if classes is not None:
+        named = {canonical_label(c) for c in [*classes, *(merge or {})]}
+        default = {k: v for k, v in getattr(module, "DEFAULT_MERGE", {}).items() if canonical_label(k) not in named}
+        merge = {**default, **(merge or {})}
     return select_classes(manifest, classes, merge)

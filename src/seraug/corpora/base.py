@@ -77,10 +77,18 @@ def parse_files(
 
 
 def finish(manifest: pd.DataFrame, source: Path | str) -> pd.DataFrame:
-    """Order the columns, check that utterance ids are unique, sort by utterance."""
-    dupes = manifest["utterance"][manifest["utterance"].duplicated()]
-    if len(dupes):
-        raise CorpusError(f"{source}: utterance ids repeat, e.g. {', '.join(dupes.astype(str).head(5))}")
+    """Order the columns, check that utterance ids are unique, sort by utterance.
+
+    A repeated id names two of its paths, so a corpus copied twice into one folder (as in some
+    redistributed archives) is easy to spot.
+    """
+    repeated = manifest[manifest["utterance"].duplicated(keep=False)]
+    if len(repeated):
+        first = repeated[repeated["utterance"] == repeated["utterance"].iloc[0]]["path"]
+        raise CorpusError(
+            f"{source}: {repeated['utterance'].nunique()} utterance id(s) repeat, e.g. {first.iloc[0]} and "
+            f"{first.iloc[1]}; is a folder duplicated? keep one copy"
+        )
     return manifest[MANIFEST_COLUMNS].sort_values("utterance", kind="stable").reset_index(drop=True)
 
 
@@ -89,12 +97,22 @@ def select_classes(
 ) -> pd.DataFrame:
     """Rename labels by ``merge`` (e.g. ``{"excitement": "happiness"}``), then keep only ``classes``.
 
-    Raises :class:`CorpusError` when a requested class has no utterance, so a typo never yields an
+    A merge source is a label (any spelling :func:`canonical_label` knows) or one of the corpus's own
+    codes (the ``code`` column, e.g. IEMOCAP's ``exc``). Raises :class:`CorpusError` when a merge
+    source or a requested class has no utterance, so a typo never silently does nothing or yields an
     empty class.
     """
     out = manifest.copy()
     if merge:
-        out["label"] = out["label"].replace({canonical_label(k): canonical_label(v) for k, v in merge.items()})
+        sources = {k: (out["label"] == canonical_label(k)) | (out["code"] == k.strip()) for k in merge}
+        unknown = [k for k, rows in sources.items() if not rows.any()]
+        if unknown:
+            raise CorpusError(
+                f"cannot merge {', '.join(map(repr, unknown))}: no utterance has that label or code; "
+                f"labels present: {', '.join(sorted(set(out['label'])))}"
+            )
+        for source, rows in sources.items():  # every mask was taken before any rename: no chains
+            out.loc[rows, "label"] = canonical_label(merge[source])
     if classes is not None:
         wanted = [canonical_label(c) for c in classes]
         missing = [c for c in wanted if c not in set(out["label"])]

@@ -29,7 +29,7 @@ def load(root: str | Path) -> pd.DataFrame:
     missing = {"path", "label", "speaker"} - set(table.columns)
     if missing:
         raise CorpusError(f"{table_path}: missing column(s) {', '.join(sorted(missing))}; have {', '.join(table.columns)}")
-    for column in ("path", "label", "speaker"):
+    for column in [c for c in ("path", "label", "speaker", "utterance") if c in table]:
         empty = table.index[table[column].str.strip() == ""]
         if len(empty):
             raise CorpusError(f"{table_path}: empty {column!r} on line(s) {', '.join(str(i + 2) for i in empty[:5])}")
@@ -38,7 +38,7 @@ def load(root: str | Path) -> pd.DataFrame:
     if absent:
         raise CorpusError(f"{table_path}: {len(absent)} audio file(s) not found, e.g. {', '.join(absent[:3])}")
     manifest = pd.DataFrame({
-        "utterance": table["utterance"] if "utterance" in table else [Path(p).stem for p in paths],
+        "utterance": table["utterance"].str.strip() if "utterance" in table else [Path(p).stem for p in paths],
         "path": [str(Path(p).resolve()) for p in paths],
         "speaker": table["speaker"].str.strip(),
         "label": table["label"].map(canonical_label),

@@ -5,7 +5,9 @@ Labels come from ``ROOT/Session{1..5}/dialog/EmoEvaluation/*.txt``, whose summar
 ``ROOT/Session{n}/sentences/wav/<dialog>/<utterance>.wav``. Speaker = session + the gender letter that
 opens the utterance's last part (``Ses01F_impro01_M003`` is the male speaker of session 1); session =
 ``Session{n}`` (the paper's leave-one-session-out folds). The default selection is the paper's: anger,
-happiness with excitement merged in, sadness, neutral (5531 utterances).
+happiness with excitement merged in, sadness, neutral (5531 utterances). Excitement stays merged into
+happiness with any other ``--classes`` or ``--merge`` too, unless one of them names excitement itself
+or ``--classes all`` asks for every label as annotated (see :func:`seraug.corpora.load_manifest`).
 """
 
 from __future__ import annotations
