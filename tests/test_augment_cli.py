@@ -13,6 +13,7 @@ import soundfile as sf
 from seraug.audio import load_audio
 from seraug.augment import AugmentError, NoiseBank, augment_waveforms, default_transforms, read_plan
 from seraug.augment.cli import add_parser
+from seraug.cli import main
 from seraug.corpora import load_manifest
 
 
@@ -54,6 +55,15 @@ def test_wav_files_hold_exactly_the_in_memory_waveforms(sar_run, esc10_root):
         assert rate == 16000 and np.array_equal(on_disk, wave)
 
 
+def test_same_seed_gives_byte_identical_files(sar_run, tmp_path):
+    out, argv = sar_run
+    again = tmp_path / "again"
+    assert augment(*argv[:-1], str(again), "--jobs", "1") == 0  # later, serially, elsewhere
+    files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != "settings.json")
+    assert len(files) == 64  # manifest.csv and 63 WAVs
+    assert all((out / f).read_bytes() == (again / f).read_bytes() for f in files)
+
+
 def test_output_reads_back_as_a_csv_corpus(sar_run):
     out, _ = sar_run
     corpus = load_manifest("csv", out / "manifest.csv")
@@ -90,6 +100,30 @@ def test_plan_only_writes_the_plan(tmp_path, emodb_root):
     assert len(plan) == 7 * 127 and not (tmp_path / "audio").exists()
 
 
+def test_without_a_fold_a_warning_says_every_speaker_is_in_the_output(tmp_path, emodb_root, capsys):
+    base = ["--corpus", "emodb", "--root", str(emodb_root), "--strategy", "CP", "--plan-only"]
+    assert augment(*base, "--out", str(tmp_path / "all")) == 0
+    assert "warning: no --speakers or --exclude-speakers, so the output holds every speaker" in capsys.readouterr().err
+    assert augment(*base, "--exclude-speakers", "03,08", "--out", str(tmp_path / "fold")) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_noise_dir_is_read_only_when_the_strategy_uses_background_noise(tmp_path, emodb_root):
+    (tmp_path / "empty").mkdir()  # SA would refuse it: no noise files
+    for strategy in ("CP", "SAR_S"):
+        assert augment("--corpus", "emodb", "--root", str(emodb_root), "--strategy", strategy, "--speakers", "10",
+                       "--noise-dir", str(tmp_path / "empty"), "--plan-only", "--out", str(tmp_path / strategy)) == 0
+
+
+def test_file_system_errors_are_one_line_messages(tmp_path, emodb_root, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    out = tmp_path / "file" / "out"
+    code = main(["augment", "--corpus", "emodb", "--root", str(emodb_root), "--strategy", "CP", "--speakers", "10",
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"seraug augment: error: {out}: not a directory\n"
+
+
 def test_bad_input_is_a_clear_error(tmp_path, emodb_root, capsys):
     base = ["--corpus", "emodb", "--root", str(emodb_root), "--out", str(tmp_path / "out")]
     with pytest.raises(AugmentError, match="disgust have no utterances"):
@@ -101,6 +135,8 @@ def test_bad_input_is_a_clear_error(tmp_path, emodb_root, capsys):
     (tmp_path / "empty").mkdir()
     with pytest.raises(AugmentError, match="empty: no noise files"):
         augment(*base, "--strategy", "SA", "--noise-dir", str(tmp_path / "empty"))
+    with pytest.raises(AugmentError, match="--ratio applies to --strategy RU only, not CP"):
+        augment(*base, "--strategy", "CP", "--ratio", "0.5")
     with pytest.raises(SystemExit):
         augment(*base, "--strategy", "SAX")
     assert "invalid choice: 'SAX'" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Table 1 strategies and random undersampling: per-class counts on all of EmoDB (planning reads no audio)."""
+"""Table 1 strategies and random undersampling: per-class counts on all of EmoDB (planning decodes no speech)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,24 @@ def test_copy_adds_exact_copies_drawn_from_the_class(emodb_manifest):
     added = plan[plan["kind"] == "added"]
     assert (added["params"] == "{}").all() and (added["transform"] == "CP").all()
     assert added.groupby("label")["source"].nunique().loc["disgust"] > 30  # drawn across the class, not one file
+
+
+def test_majority_tie_replaces_in_every_majority_class(emodb_manifest, transforms):
+    anger = emodb_manifest[emodb_manifest["label"] == "anger"].head(EMODB_COUNTS["boredom"])  # ties boredom: 81
+    tied = pd.concat([anger, emodb_manifest[emodb_manifest["label"].isin(["boredom", "disgust"])]])
+    kinds = kinds_per_class(make_plan(tied, "SAR_M", seed=0, transforms=transforms))
+    assert kinds["replacement"].to_dict() == {"anger": 81 - MINORITY, "boredom": 81 - MINORITY, "disgust": 0}
+
+
+def test_repeated_index_labels_do_not_change_the_plan(emodb_manifest, transforms):
+    halves = [part.reset_index(drop=True) for part in (emodb_manifest.iloc[::2], emodb_manifest.iloc[1::2])]
+    stacked = pd.concat(halves)  # index 0, 1, ... twice, as pd.concat of two tables gives
+    assert not stacked.index.is_unique
+    plan = make_plan(stacked, "SAR", seed=0, transforms=transforms)
+    pd.testing.assert_frame_equal(plan, make_plan(stacked.reset_index(drop=True), "SAR", seed=0, transforms=transforms))
+    assert plan.groupby("label").size().to_dict() == {label: MAJORITY for label in EMODB_COUNTS}
+    kept_or_replaced = plan.loc[plan["kind"] != "added", "source"]
+    assert kept_or_replaced.is_unique and set(kept_or_replaced) == set(stacked["utterance"])  # each original once
 
 
 def test_same_seed_same_plan_other_seed_other_plan(emodb_manifest, transforms):

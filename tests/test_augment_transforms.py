@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
 
 import librosa
 import numpy as np
 import pytest
 import soundfile as sf
 
-from seraug.audio import SAMPLE_RATE, AudioError, load_audio
+from seraug.audio import SAMPLE_RATE, AudioError, audio_length, load_audio
 from seraug.augment import (
     AugmentError,
     BackgroundNoise,
@@ -22,6 +25,7 @@ from seraug.augment import (
     read_plan,
     render_row,
 )
+from seraug.augment.transforms import CROSSFADE_S
 
 HOP = 160  # 10 ms pitch frames
 
@@ -64,6 +68,13 @@ def pitch_change(source: np.ndarray, output: np.ndarray, rate: float = 1.0) -> f
     return float(np.median(change))
 
 
+def window_levels_db(track: np.ndarray, n: int) -> np.ndarray:
+    """Level of every ``n``-sample window of ``track`` in dB relative to its loudest window."""
+    energy = np.concatenate([[0.0], np.cumsum(np.square(track, dtype=np.float64))])
+    windows = energy[n:] - energy[:-n]
+    return 10 * np.log10(np.maximum(windows, 1e-30) / windows.max())
+
+
 def snr_db(source: np.ndarray, output: np.ndarray) -> float:
     added = output.astype(np.float64) - source
     return float(10 * np.log10(np.mean(np.square(source, dtype=np.float64)) / np.mean(added**2)))
@@ -78,9 +89,12 @@ def test_time_stretch_changes_duration_by_the_sampled_rate_and_keeps_pitch(plan,
 
 
 def test_pitch_shift_moves_f0_by_the_sampled_semitones_and_keeps_duration(plan, transforms):
-    rows = rows_of(plan, "PS", 3)
+    ps = plan[plan["transform"] == "PS"]
+    semitones = ps["params"].map(lambda p: json.loads(p)["semitones"])
+    rows = ps.loc[[semitones.idxmax(), semitones.idxmin()]]  # the largest shifts up and down
     for row, out in zip(rows.to_dict("records"), augment_waveforms(rows, transforms)):
         source, semitones = load_audio(row["source_path"]), json.loads(row["params"])["semitones"]
+        assert abs(semitones) > 1.5  # a shift the pitch tracker cannot mistake for none
         assert len(out) == len(source)
         assert pitch_change(source, out) == pytest.approx(semitones, abs=0.25), row["utterance"]
 
@@ -99,21 +113,49 @@ def test_background_noise_is_the_recorded_clip_segment(plan, transforms, bank):
     params = json.loads(row["params"])
     source = load_audio(row["source_path"])
     added = render_row(row, transforms) - source
-    segment = bank.segment(params["noise"], len(source), params["position"])
+    segment = bank.segment(params["noise"], len(source), params["start"], params["looped"])
     assert np.corrcoef(added, segment)[0, 1] > 0.9999
 
 
-def test_clip_shorter_than_speech_is_looped_or_refused(emodb_manifest, bank, esc10_root):
-    longest = emodb_manifest.loc[emodb_manifest["path"].map(lambda p: sf.info(p).frames).idxmax()]
+def test_clip_shorter_than_speech_is_looped_and_the_plan_says_so(emodb_manifest, bank):
+    longest = emodb_manifest.loc[emodb_manifest["path"].map(audio_length).idxmax()]
     speech = load_audio(longest["path"])  # 9 s; ESC-10 clips are at most 5 s
-    clip = "010 - Fire crackling/1-17150-A.ogg"
-    assert len(bank.clip(clip)) < len(speech)
-    params = {"snr_db": 12.0, "noise": clip, "position": 0.3}
-    mixed = BackgroundNoise(bank).apply(speech, params)
-    assert snr_db(speech, mixed) == pytest.approx(12.0, abs=0.01)
-    strict = BackgroundNoise(NoiseBank(esc10_root, loop=False))
-    with pytest.raises(NoiseError, match="1-17150-A.ogg: noise clip is .* shorter than the 8.98 s utterance"):
-        strict.apply(speech, params)
+    noise = BackgroundNoise(bank)
+    params = noise.sample(np.random.default_rng(0), len(speech))
+    assert params["looped"] is True and len(bank.clip(params["noise"])) < len(speech)
+    assert snr_db(speech, noise.apply(speech, params)) == pytest.approx(params["snr_db"], abs=0.01)
+
+
+def test_loop_joins_are_cross_faded(tmp_path):
+    ramp = np.linspace(-0.5, 0.5, SAMPLE_RATE // 2, dtype=np.float32)  # looped end to start: a jump of 1.0
+    sf.write(tmp_path / "ramp.wav", ramp, SAMPLE_RATE, subtype="FLOAT")
+    track = NoiseBank(tmp_path).track("ramp.wav", 3 * len(ramp), looped=True)
+    assert len(track) >= 3 * len(ramp)
+    assert np.abs(np.diff(track)).max() < 0.01  # 20 ms fades: at most ~5e-3 per sample
+    fade = round(CROSSFADE_S * SAMPLE_RATE)
+    period = len(ramp) - fade
+    np.testing.assert_array_equal(track[fade:period], ramp[fade:period])  # between joins: the clip itself
+    np.testing.assert_array_equal(track[period + fade:2 * period], ramp[fade:period])
+
+
+def test_short_clip_without_looping_is_refused_when_planning(emodb_manifest, esc10_root):
+    long = emodb_manifest[emodb_manifest["path"].map(audio_length) > 5.1 * SAMPLE_RATE]  # ESC clips: <= 5 s
+    strict = {"BN": BackgroundNoise(NoiseBank(esc10_root, loop=False))}
+    with pytest.raises(NoiseError, match=r"\.ogg: noise clip is \d\.\d\d s \(silent edges cut\), "
+                                         r"shorter than the [5-9]\.\d\d s utterance"):
+        make_plan(long, "SAR_B", seed=0, transforms=strict)
+
+
+def test_noise_window_avoids_the_silent_part_of_a_sneeze(tmp_path, esc10_root):
+    shutil.copy(esc10_root / "006 - Person sneeze" / "1-29680-A.ogg", tmp_path)
+    bank = NoiseBank(tmp_path)
+    n = SAMPLE_RATE  # a 1 s utterance
+    levels = window_levels_db(bank.clip("1-29680-A.ogg"), n)
+    assert (levels < -20).mean() > 0.5  # most windows of this clip are near-silent hiss
+    noise, rng = BackgroundNoise(bank), np.random.default_rng(0)
+    for _ in range(30):
+        params = noise.sample(rng, n)
+        assert levels[params["start"]] >= -20, params
 
 
 def test_same_plan_gives_identical_audio_serial_parallel_and_from_csv(plan, transforms, tmp_path):
@@ -140,6 +182,22 @@ def test_noise_bank_lists_clips_recursively(bank):
     assert np.abs(clip[0]) >= 1e-4 and np.abs(clip[-1]) >= 1e-4  # silent edges cut
 
 
+def test_noise_bank_names_a_folder_it_cannot_list(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    sf.write(locked / "tone.wav", np.full(SAMPLE_RATE, 0.1), SAMPLE_RATE)
+    listing = os.scandir
+
+    def scandir(path):  # what the OS answers a user without read permission (root reads anyway)
+        if os.fspath(path) == str(locked):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(NoiseError, match=r"locked: cannot list this noise folder \(permission denied\)"):
+        NoiseBank(tmp_path)
+
+
 def test_noise_bank_rejects_missing_empty_and_unreadable_folders(tmp_path):
     with pytest.raises(NoiseError, match="not found"):
         NoiseBank(tmp_path / "absent")
@@ -158,10 +216,11 @@ def test_silent_noise_clip_and_silent_segment_are_errors(tmp_path, emodb_manifes
     sf.write(tmp_path / "gap.wav", np.concatenate([tone, np.zeros(5 * SAMPLE_RATE), tone]), SAMPLE_RATE)
     sf.write(tmp_path / "silent.wav", np.zeros(SAMPLE_RATE), SAMPLE_RATE)
     noise = BackgroundNoise(NoiseBank(tmp_path))
-    with pytest.raises(NoiseError, match="gap.wav: the segment at position 0.500 is silent"):
-        noise.apply(speech, {"snr_db": 10.0, "noise": "gap.wav", "position": 0.5})
+    in_gap = {"snr_db": 10.0, "noise": "gap.wav", "start": 3 * SAMPLE_RATE // 2, "looped": False}
+    with pytest.raises(NoiseError, match="gap.wav: the window at sample 24000 is silent"):
+        noise.apply(speech[:SAMPLE_RATE], in_gap)  # a hand-made plan: sampling never picks this window
     with pytest.raises(AudioError, match="silent.wav: all silent"):
-        noise.apply(speech, {"snr_db": 10.0, "noise": "silent.wav", "position": 0.5})
+        noise.apply(speech, {"snr_db": 10.0, "noise": "silent.wav", "start": 0, "looped": False})
 
 
 def test_rendering_background_noise_without_a_noise_bank_fails_at_once(plan):

@@ -2,11 +2,11 @@
 
 Two steps, so that an experiment and the command line share them:
 
-1. *Plan* (no audio read): :func:`make_plan` for a Table 1 strategy (CP, SA, SAR, SAR_M, SAR_B,
-   SAR_S), :func:`undersample` for random undersampling to a minority/majority ratio, or
-   :func:`original_plan` for the unbalanced set. A plan is a DataFrame, one row per utterance of
-   the balanced training set, recording the source utterance, the transform and its exact
-   parameters (see :mod:`seraug.augment.strategies`).
+1. *Plan* (no speech decoded, no audio written): :func:`make_plan` for a Table 1 strategy (CP, SA,
+   SAR, SAR_M, SAR_B, SAR_S), :func:`undersample` for random undersampling to a minority/majority
+   ratio, or :func:`original_plan` for the unbalanced set. A plan is a DataFrame, one row per
+   utterance of the balanced training set, recording the source utterance, the transform and its
+   exact parameters (see :mod:`seraug.augment.strategies`).
 2. *Render*: :func:`augment_waveforms` yields the waveforms in memory; :func:`write_augmented`
    writes them as WAV with a manifest (what `seraug augment` does).
 
@@ -47,7 +47,7 @@ from seraug.augment.transforms import (
 
 __all__ = [
     "KINDS", "PLAN_COLUMNS", "STRATEGIES", "AugmentError", "BackgroundNoise", "Copy", "GaussianNoise",
-    "NoiseBank", "NoiseError", "PitchShift", "Strategy", "TimeStretch", "Transform", "augment_waveforms",
-    "class_counts", "default_transforms", "get_strategy", "make_plan", "original_plan", "output_paths",
-    "read_plan", "render_row", "undersample", "undersampling_targets", "write_augmented",
+    "NoiseBank", "NoiseError", "PitchShift", "Strategy", "TimeStretch", "Transform",
+    "augment_waveforms", "class_counts", "default_transforms", "get_strategy", "make_plan", "original_plan",
+    "output_paths", "read_plan", "render_row", "undersample", "undersampling_targets", "write_augmented",
 ]

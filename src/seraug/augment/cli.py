@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -47,7 +48,8 @@ Transforms: TS time stretch (duration / rate, pitch kept), PS pitch shift (durat
 Gaussian noise, BN a background sound from --noise-dir, each at an SNR drawn in dB.
 
 Use only a fold's training speakers (--speakers, or --exclude-speakers for the test and validation
-speakers): augmentation draws from nothing else.
+speakers): augmentation draws from nothing else. Without either, every speaker is balanced and a
+warning says so: such output must not train a model tested on speakers of the same corpus.
 
 example: seraug augment --corpus emodb --root ../shared/data/emodb --strategy SAR \\
            --noise-dir ../shared/data/esc10 --exclude-speakers 03,08 --seed 1 --out runs/emodb-sar
@@ -67,7 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="balancing strategy (see above)")
     p.add_argument("--out", required=True, help="output folder (manifest.csv, audio/, settings.json)")
     p.add_argument("--seed", type=int, default=0, help="seeds every random choice; same seed, same audio (default 0)")
-    p.add_argument("--ratio", type=float, default=1.0,
+    p.add_argument("--ratio", type=float,
                    help="RU only: N_minority / N_majority after undersampling, in (0, 1] (default 1.0)")
     who = p.add_mutually_exclusive_group()
     who.add_argument("--speakers", type=_speakers, metavar="A,B,...",
@@ -75,10 +77,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     who.add_argument("--exclude-speakers", type=_speakers, metavar="A,B,...",
                      help="drop these speakers (the fold's test and validation speakers)")
     p.add_argument("--noise-dir", help="folder of background-noise clips (wav/flac/ogg/mp3, searched recursively), "
-                                       "e.g. ESC-50; needed by SA, SAR, SAR_M and SAR_B")
+                                       "e.g. ESC-50; needed (and read) by SA, SAR, SAR_M and SAR_B only")
     p.add_argument("--no-noise-loop", action="store_true",
-                   help="refuse a noise clip shorter than the utterance (default: loop it); silent clip edges "
-                        "are cut before the length is compared")
+                   help="refuse a noise clip shorter than the utterance, when planning, before any audio is "
+                        "written (default: loop it, joins cross-faded over 20 ms); silent clip edges are cut "
+                        "before the length is compared")
     p.add_argument("--ts-rates", type=float, nargs=2, metavar=("MIN", "MAX"), default=DEFAULT_RATES,
                    help="time-stretch rates, >1 is faster (default %(default)s)")
     p.add_argument("--ps-semitones", type=float, nargs=2, metavar=("MIN", "MAX"), default=DEFAULT_SEMITONES,
@@ -107,21 +110,37 @@ def training_manifest(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]
 
 
 def transforms_from_args(args: argparse.Namespace) -> dict[str, Transform]:
-    """The transforms with the ranges given on the command line; BN only with --noise-dir."""
+    """The transforms with the ranges given on the command line; BN (which reads --noise-dir) only when
+    the strategy uses it."""
     transforms: list[Transform] = [Copy(), TimeStretch(*args.ts_rates), PitchShift(*args.ps_semitones),
                                    GaussianNoise(*args.gn_snr)]
-    if args.noise_dir:
+    uses_noise = args.strategy in STRATEGIES and "BN" in STRATEGIES[args.strategy].transforms
+    if args.noise_dir and uses_noise:
         transforms.append(BackgroundNoise(NoiseBank(args.noise_dir, loop=not args.no_noise_loop), *args.bn_snr))
     return {t.name: t for t in transforms}
 
 
 def run(args: argparse.Namespace) -> int:
+    """`seraug augment`; a file system error (e.g. permission denied on --out) becomes a one-line AugmentError."""
+    try:
+        return _run(args)
+    except OSError as err:
+        reason = (err.strerror or str(err)).lower()
+        raise AugmentError(f"{err.filename}: {reason}" if err.filename else reason) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.ratio is not None and args.strategy != "RU":
+        raise AugmentError(f"--ratio applies to --strategy RU only, not {args.strategy}")
     manifest, classes = training_manifest(args)
+    if not (args.speakers or args.exclude_speakers):
+        print("seraug augment: warning: no --speakers or --exclude-speakers, so the output holds every speaker of "
+              "the corpus; do not train on it for a speaker-independent test on the same corpus", file=sys.stderr)
     transforms = transforms_from_args(args)
     if args.strategy == "none":
         plan = original_plan(manifest)
     elif args.strategy == "RU":
-        plan = undersample(manifest, args.ratio, args.seed, classes)
+        plan = undersample(manifest, 1.0 if args.ratio is None else args.ratio, args.seed, classes)
     else:
         plan = make_plan(manifest, args.strategy, args.seed, transforms, classes)
     out = Path(args.out)

@@ -30,6 +30,10 @@ untouched originals and ``M - m`` augmented ones: the same share of processed au
 paper's reason for replacing). Each augmented utterance gets one transform, drawn uniformly from the
 strategy's set, then its parameters from that transform's ranges. The draws use one
 ``numpy.random.default_rng(seed)``, class by class in sorted label order, so a seed fixes the plan.
+
+Planning decodes no speech: an augmented source's length comes from its file header (BN needs it to
+place its noise window). Rows are taken by position, so a manifest's index (even with repeated
+labels, e.g. from ``pd.concat``) plays no part.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import numpy as np
 import pandas as pd
 from imblearn.under_sampling import RandomUnderSampler
 
+from seraug.audio import audio_length
 from seraug.augment.transforms import AugmentError, Transform, default_transforms
 
 PLAN_COLUMNS = ["utterance", "source", "source_path", "speaker", "label", "code", "session", "corpus",
@@ -107,7 +112,7 @@ def make_plan(
     transforms: Mapping[str, Transform] | None = None,
     classes: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Plan a Table 1 strategy on a training manifest (see the module docstring); no audio is read.
+    """Plan a Table 1 strategy on a training manifest (see the module docstring); no speech is decoded.
 
     Args:
         manifest: the training part, with the columns of :data:`seraug.corpora.MANIFEST_COLUMNS`.
@@ -123,6 +128,8 @@ def make_plan(
     Raises:
         AugmentError: unknown strategy, a transform the strategy needs is missing (BN without a
             noise bank), an empty manifest or an empty class.
+        NoiseError: a drawn noise clip is shorter than its utterance and the bank does not loop.
+        AudioError: an augmented source's file is missing or unreadable.
     """
     spec = get_strategy(strategy)
     transforms = default_transforms() if transforms is None else transforms
@@ -142,7 +149,7 @@ def make_plan(
         n_replace = n - minority if replaced else 0
         replace_at = np.sort(rng.choice(n, size=n_replace, replace=False))
         add_from = rng.integers(n, size=majority - n)
-        kept = members.drop(index=members.index[replace_at])
+        kept = members.iloc[np.setdiff1d(np.arange(n), replace_at)]
         new = [(members.iloc[i], "replacement") for i in replace_at] + [(members.iloc[i], "added") for i in add_from]
         parts.append(_original_rows(kept))
         parts.append(pd.DataFrame([_augmented_row(source, kind, spec.transforms, transforms, rng, augmentations)
@@ -153,7 +160,7 @@ def make_plan(
 def _augmented_row(source: pd.Series, kind: str, names: Sequence[str], transforms: Mapping[str, Transform],
                    rng: np.random.Generator, augmentations: dict[str, int]) -> dict:
     name = names[int(rng.integers(len(names)))]
-    params = transforms[name].sample(rng)
+    params = transforms[name].sample(rng, audio_length(source["path"]))
     augmentations[source["utterance"]] = augmentations.get(source["utterance"], 0) + 1
     return {"utterance": f"{source['utterance']}+{name}{augmentations[source['utterance']]}",
             "source": source["utterance"], "source_path": source["path"],

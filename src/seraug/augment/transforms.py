@@ -1,10 +1,11 @@
 """The paper's signal transforms (Section 2.5): CP, TS, PS, GN, BN, and the bank of background noises.
 
 Each transform is a small class in the style of audiomentations, split in two so that a whole
-augmentation plan can be drawn before any audio is touched:
+augmentation plan can be drawn before any speech is decoded or any audio written:
 
-- ``sample(rng) -> params``: draws the transform's parameters from its validated ranges with a
-  :class:`numpy.random.Generator` (the plan's seed); ``params`` is a JSON-able dict the plan records.
+- ``sample(rng, n_samples) -> params``: draws the transform's parameters from its validated ranges with
+  a :class:`numpy.random.Generator` (the plan's seed), for a source utterance of ``n_samples`` samples
+  (only BN uses the length, to place its noise window); ``params`` is a JSON-able dict the plan records.
 - ``apply(audio, params) -> audio``: applies exactly those parameters, deterministically. The ranges
   play no part here, so a plan read back from CSV renders bit-identical audio.
 
@@ -17,12 +18,14 @@ range collapsed to the sampled value. GN and BN are written here because audiome
 Gaussian noise from numpy's global random state and scales it by its *expected* RMS, and its
 ``AddBackgroundNoise`` measures the noise level before repeating a short clip; both would miss the
 sampled SNR. Here the SNR is exact on the noise actually added:
-``10 log10(mean(speech**2) / mean(noise**2)) == snr_db`` over the whole utterance.
+``10 log10(mean(speech**2) / mean(noise**2)) == snr_db`` over the whole utterance. BN decodes the
+clips it draws while planning: it checks their length and places its window on their audible part.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -47,6 +50,11 @@ DEFAULT_BN_SNR_DB = (10.0, 25.0)
 
 NOISE_FLOOR_RMS = 1e-5
 """A noise segment with an RMS below this (-100 dBFS) is digital silence and cannot reach an SNR."""
+QUIET_WINDOW_DB = 20.0
+"""BN mixes only noise windows at most this many dB below the clip's loudest window of the same length,
+so a mostly silent clip (a sneeze) is not amplified by 50-60 dB, hiss and all, to reach the SNR."""
+CROSSFADE_S = 0.02
+"""Seconds of equal-power cross-fade at each join of a looped noise clip: no click, too short to hear."""
 
 
 class AugmentError(ValueError):
@@ -73,8 +81,8 @@ class Transform:
 
     name: ClassVar[str]
 
-    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
-        """Draw this transform's parameters (JSON-able) for one augmented utterance."""
+    def sample(self, rng: np.random.Generator, n_samples: int) -> dict[str, Any]:
+        """Draw this transform's parameters (JSON-able) for one source utterance of ``n_samples`` samples."""
         raise NotImplementedError
 
     def apply(self, audio: np.ndarray, params: dict[str, Any]) -> np.ndarray:
@@ -87,7 +95,7 @@ class Copy(Transform):
 
     name = "CP"
 
-    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+    def sample(self, rng: np.random.Generator, n_samples: int) -> dict[str, Any]:
         return {}
 
     def apply(self, audio: np.ndarray, params: dict[str, Any]) -> np.ndarray:
@@ -106,7 +114,7 @@ class TimeStretch(Transform):
     def __init__(self, min_rate: float = DEFAULT_RATES[0], max_rate: float = DEFAULT_RATES[1]) -> None:
         self.min_rate, self.max_rate = _validated_range("TimeStretch rate", min_rate, max_rate, 0.1, 10.0)
 
-    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+    def sample(self, rng: np.random.Generator, n_samples: int) -> dict[str, Any]:
         return {"rate": float(rng.uniform(self.min_rate, self.max_rate))}
 
     def apply(self, audio: np.ndarray, params: dict[str, Any]) -> np.ndarray:
@@ -128,7 +136,7 @@ class PitchShift(Transform):
         self.min_semitones, self.max_semitones = _validated_range(
             "PitchShift semitones", min_semitones, max_semitones, -24.0, 24.0)
 
-    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+    def sample(self, rng: np.random.Generator, n_samples: int) -> dict[str, Any]:
         return {"semitones": float(rng.uniform(self.min_semitones, self.max_semitones))}
 
     def apply(self, audio: np.ndarray, params: dict[str, Any]) -> np.ndarray:
@@ -155,13 +163,50 @@ class GaussianNoise(Transform):
     def __init__(self, min_snr_db: float = DEFAULT_GN_SNR_DB[0], max_snr_db: float = DEFAULT_GN_SNR_DB[1]) -> None:
         self.min_snr_db, self.max_snr_db = _validated_range("GaussianNoise SNR (dB)", min_snr_db, max_snr_db, -30, 100)
 
-    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+    def sample(self, rng: np.random.Generator, n_samples: int) -> dict[str, Any]:
         return {"snr_db": float(rng.uniform(self.min_snr_db, self.max_snr_db)),
                 "noise_seed": int(rng.integers(2**32))}
 
     def apply(self, audio: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         noise = np.random.default_rng(params["noise_seed"]).standard_normal(len(audio))
         return _mix_at_snr(audio, noise, params["snr_db"])
+
+
+def _noise_files(folder: Path) -> list[Path]:
+    """Every file with a :data:`NOISE_EXTENSIONS` suffix under ``folder``, sorted.
+
+    Raises:
+        NoiseError: a folder cannot be listed (``rglob`` would skip it silently), naming it and why.
+    """
+
+    def refuse(err: OSError) -> None:
+        raise NoiseError(f"{err.filename}: cannot list this noise folder ({err.strerror.lower()})")
+
+    return sorted(Path(root, name) for root, _, names in os.walk(folder, onerror=refuse)
+                  for name in names if Path(name).suffix.lower() in NOISE_EXTENSIONS)
+
+
+def _crossfade_loop(clip: np.ndarray, copies: int, fade: int) -> np.ndarray:
+    """``copies`` of ``clip`` end to start, each join an equal-power cross-fade over ``fade`` samples."""
+    period = len(clip) - fade
+    t = (np.arange(fade) + 0.5) / fade
+    fade_in, fade_out = np.sin(0.5 * np.pi * t), np.cos(0.5 * np.pi * t)
+    out = np.zeros(copies * period + fade)
+    for i in range(copies):
+        piece = clip.astype(np.float64)
+        if i > 0:
+            piece[:fade] *= fade_in
+        if i < copies - 1:
+            piece[period:] *= fade_out
+        out[i * period:i * period + len(clip)] += piece
+    return out.astype(np.float32)
+
+
+def _loud_starts(track: np.ndarray, n_samples: int) -> np.ndarray:
+    """Starts of the ``n_samples``-long windows of ``track`` at most :data:`QUIET_WINDOW_DB` below the loudest one."""
+    energy = np.concatenate([[0.0], np.cumsum(np.square(track, dtype=np.float64))])
+    windows = energy[n_samples:] - energy[:-n_samples]
+    return np.flatnonzero(windows >= windows.max() * 10.0 ** (-QUIET_WINDOW_DB / 10.0))
 
 
 class NoiseBank:
@@ -172,8 +217,9 @@ class NoiseBank:
     digital silence up to 5 s, and a segment of pure padding could not be scaled to any SNR.
 
     A clip shorter than the utterance (ESC clips are at most 5 s, EmoDB utterances up to 9 s) is
-    looped when ``loop`` is true (the default), so `seraug augment` works on EmoDB with ESC-10 out
-    of the box; with ``loop=False`` such a clip is an error, for users who want every noise segment
+    looped when ``loop`` is true (the default), each join cross-faded over :data:`CROSSFADE_S`, so
+    `seraug augment` works on EmoDB with ESC-10 out of the box; with ``loop=False`` such a clip is an
+    error when the plan is made (before any audio is written), for users who want every noise segment
     to be one continuous recording.
 
     Args:
@@ -181,9 +227,9 @@ class NoiseBank:
         loop: whether a clip shorter than the utterance may be repeated end to start.
 
     Raises:
-        NoiseError: the folder is missing, holds no audio file, or a file's header is unreadable
-            (named). A file that fails to decode later raises :class:`seraug.audio.AudioError`,
-            also naming it.
+        NoiseError: the folder is missing, it or a folder below cannot be listed (e.g. permission
+            denied), it holds no audio file, or a file's header is unreadable (named). A file that
+            fails to decode later raises :class:`seraug.audio.AudioError`, also naming it.
     """
 
     def __init__(self, folder: str | Path, loop: bool = True) -> None:
@@ -191,7 +237,7 @@ class NoiseBank:
         self.loop = loop
         if not self.folder.is_dir():
             raise NoiseError(f"{self.folder}: noise folder not found")
-        paths = sorted(p for p in self.folder.rglob("*") if p.is_file() and p.suffix.lower() in NOISE_EXTENSIONS)
+        paths = _noise_files(self.folder)
         if not paths:
             raise NoiseError(f"{self.folder}: no noise files ({', '.join(NOISE_EXTENSIONS)}) in this folder or below")
         for path in paths:
@@ -221,32 +267,43 @@ class NoiseBank:
             self._clips[name] = audio[loud[0]:loud[-1] + 1]
         return self._clips[name]
 
-    def segment(self, name: str, n_samples: int, position: float) -> np.ndarray:
-        """``n_samples`` of clip ``name``, starting at ``position`` (in [0, 1)) of the possible starts.
+    def track(self, name: str, n_samples: int, looped: bool) -> np.ndarray:
+        """What ``n_samples``-long noise windows of clip ``name`` are cut from.
 
-        A clip at least as long as the request starts at ``floor(position * (len - n_samples + 1))``,
-        so the segment lies inside it. A shorter clip is looped from ``floor(position * len)``, or
-        refused when the bank does not loop.
+        The clip itself, or with ``looped`` the clip repeated, joins cross-faded over
+        :data:`CROSSFADE_S`, just long enough for a window to start anywhere in its first repetition.
         """
-        audio = self.clip(name)
-        if len(audio) >= n_samples:
-            start = math.floor(position * (len(audio) - n_samples + 1))
-            return audio[start:start + n_samples]
-        if not self.loop:
-            raise NoiseError(
-                f"{self.folder / name}: noise clip is {len(audio) / SAMPLE_RATE:.2f} s (silent edges cut), "
-                f"shorter than the {n_samples / SAMPLE_RATE:.2f} s utterance; allow looping "
-                "(NoiseBank(loop=True); CLI: leave out --no-noise-loop) or use longer clips")
-        start = math.floor(position * len(audio))
-        return np.take(audio, np.arange(start, start + n_samples) % len(audio))
+        clip = self.clip(name)
+        if not looped:
+            return clip
+        fade = min(round(CROSSFADE_S * SAMPLE_RATE), len(clip) // 2)
+        period = len(clip) - fade
+        length = period - 1 + n_samples
+        return _crossfade_loop(clip, math.ceil((length - fade) / period), fade)[:length]
+
+    def segment(self, name: str, n_samples: int, start: int, looped: bool) -> np.ndarray:
+        """The ``n_samples`` of :meth:`track` from sample ``start`` on (what BN mixes in)."""
+        track = self.track(name, n_samples, looped)
+        if not 0 <= start <= len(track) - n_samples:
+            kind = "looped clip" if looped else "clip"
+            raise NoiseError(f"{self.folder / name}: no {n_samples / SAMPLE_RATE:.2f} s window starts at sample "
+                             f"{start} of this {kind} ({len(self.clip(name)) / SAMPLE_RATE:.2f} s, silent edges "
+                             "cut); the plan does not fit this noise folder")
+        return track[start:start + n_samples]
 
 
 class BackgroundNoise(Transform):
     """BN: mix a real background sound from a :class:`NoiseBank` at an SNR drawn from ``[min_snr_db, max_snr_db]``.
 
-    The plan draws the clip (uniformly over the bank's files), its start (``position``, see
-    :meth:`NoiseBank.segment`) and the SNR. The SNR is set on the segment actually mixed in, so it is
-    exact even where the clip has quiet parts. Default range: :data:`DEFAULT_BN_SNR_DB`.
+    The plan draws the SNR, the clip (uniformly over the bank's files) and the window's ``start`` (in
+    samples at 16 kHz, see :meth:`NoiseBank.segment`) uniformly among the windows at most
+    :data:`QUIET_WINDOW_DB` below the clip's loudest; ``looped`` records whether the clip was shorter
+    than the utterance and looped. The SNR is set on the window actually mixed in, so it is exact.
+    Default range: :data:`DEFAULT_BN_SNR_DB`.
+
+    Raises:
+        NoiseError: (when sampling) the drawn clip is shorter than the utterance and the bank does
+            not loop; the message names the clip and both lengths.
     """
 
     name = "BN"
@@ -257,16 +314,24 @@ class BackgroundNoise(Transform):
         self.min_snr_db, self.max_snr_db = _validated_range("BackgroundNoise SNR (dB)", min_snr_db, max_snr_db,
                                                             -30, 100)
 
-    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {"snr_db": float(rng.uniform(self.min_snr_db, self.max_snr_db)),
-                "noise": self.noise.files[int(rng.integers(len(self.noise)))],
-                "position": float(rng.random())}
+    def sample(self, rng: np.random.Generator, n_samples: int) -> dict[str, Any]:
+        snr_db = float(rng.uniform(self.min_snr_db, self.max_snr_db))
+        name = self.noise.files[int(rng.integers(len(self.noise)))]
+        usable = len(self.noise.clip(name))
+        looped = usable < n_samples
+        if looped and not self.noise.loop:
+            raise NoiseError(
+                f"{self.noise.folder / name}: noise clip is {usable / SAMPLE_RATE:.2f} s (silent edges cut), "
+                f"shorter than the {n_samples / SAMPLE_RATE:.2f} s utterance; allow looping "
+                "(NoiseBank(loop=True); CLI: leave out --no-noise-loop) or use longer clips")
+        starts = _loud_starts(self.noise.track(name, n_samples, looped), n_samples)
+        return {"snr_db": snr_db, "noise": name, "start": int(starts[rng.integers(len(starts))]), "looped": looped}
 
     def apply(self, audio: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        segment = self.noise.segment(params["noise"], len(audio), params["position"])
+        segment = self.noise.segment(params["noise"], len(audio), params["start"], params["looped"])
         if _rms(segment) < NOISE_FLOOR_RMS:
-            raise NoiseError(f"{self.noise.folder / params['noise']}: the segment at position "
-                             f"{params['position']:.3f} is silent and cannot be mixed at an SNR")
+            raise NoiseError(f"{self.noise.folder / params['noise']}: the window at sample {params['start']} "
+                             "is silent and cannot be mixed at an SNR")
         return _mix_at_snr(audio, segment, params["snr_db"])
 
 
