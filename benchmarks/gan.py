@@ -1,6 +1,7 @@
 """GAN training throughput: autoencoder and fine-tuning samples per second, seraug's path vs plain fp32.
 
-    python benchmarks/gan.py [--arch proposed] [--width W] [--batch-size 64] [--steps N] [--data ../shared/data]
+    python benchmarks/gan.py [--arch proposed] [--device cpu] [--width W] [--batch-size 64] [--steps N]
+                             [--data ../shared/data]
 
 The same model, the same batches of real EmoDB segments, in the same process:
 
@@ -10,7 +11,8 @@ The same model, the same batches of real EmoDB segments, in the same process:
   On the CPU seraug trains in plain fp32, so the row is the same path and the ratio is ~1.
 
 Rows are real segments processed per second by ``autoencoder_step`` (step a) and ``gan_step`` (step c:
-two D steps on real and fake batches + one G step). Target on a GPU: >= 4x the fp32 baseline.
+proposed, two D steps on real and fake batches + one G step; bagan, one D step on the real batch and
+ceil(B/K) fakes + one G step on B + ceil(B/K) fakes). Target on a GPU: >= 4x the fp32 baseline.
 Default size: full width on CUDA, width 1/16 on the CPU (so the CPU run takes about a minute).
 """
 
@@ -49,15 +51,19 @@ def measure(X: np.ndarray, y: np.ndarray, n_classes: int, args, device: torch.de
     torch.manual_seed(0)
     encoder, generator, discriminator = (net.to(device, memory_format=fmt) for net in
                                          build(args.arch, n_classes, args.width))
-    config = GANConfig()
+    config = GANConfig(arch=args.arch)
     opt_ae = _adam([*encoder.parameters(), *generator.parameters()], config.ae_lr, config)
-    opt_g, opt_d = _adam(generator.parameters(), 1e-6, config), _adam(discriminator.parameters(), 1e-6, config)
+    opt_g = _adam(generator.parameters(), config.fine_tuning_lr, config)
+    opt_d = _adam(discriminator.parameters(), config.fine_tuning_lr, config)
     rng = np.random.default_rng(0)
     rows = [rng.choice(len(X), args.batch_size) for _ in range(args.warmup + args.steps)]
     batches = [(torch.from_numpy(X[r]).unsqueeze(1).to(device, memory_format=fmt), torch.from_numpy(y[r]).to(device))
                for r in rows]
-    codes = torch.randn(args.batch_size, 100, device=device)
-    conditioning = torch.randint(n_classes, (args.batch_size,), device=device)
+    codes = torch.randn(2 * args.batch_size, 100, device=device)  # enough for BAGAN's B + ceil(B / K)
+    conditioning = torch.randint(n_classes, (len(codes),), device=device)
+
+    def sample_codes(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return codes[:n], conditioning[:n]
 
     def rate(step) -> float:
         for x, labels in batches[: args.warmup]:
@@ -72,14 +78,15 @@ def measure(X: np.ndarray, y: np.ndarray, n_classes: int, args, device: torch.de
         return args.steps * args.batch_size / (time.perf_counter() - start)
 
     ae = rate(lambda x, _: autoencoder_step(encoder, generator, opt_ae, x, amp))
-    gan = rate(lambda x, labels: gan_step(generator, discriminator, opt_g, opt_d, x, labels, codes, conditioning,
-                                          args.arch == "proposed", amp))
+    gan = rate(lambda x, labels: gan_step(generator, discriminator, opt_g, opt_d, x, labels, sample_codes, args.arch,
+                                          amp))
     return ae, gan
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", default="proposed", choices=["proposed", "bagan"])
+    parser.add_argument("--device", choices=["cuda", "cpu"], default=None, help="default: cuda when available")
     parser.add_argument("--width", type=float, default=None, help="default: 1.0 on CUDA, 1/16 on the CPU")
     parser.add_argument("--batch-size", type=int, default=None, help="default: 64 on CUDA, 32 on the CPU")
     parser.add_argument("--steps", type=int, default=None, help="timed steps per row (default: 50 CUDA, 4 CPU)")
@@ -87,8 +94,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=60, help="EmoDB files to take segments from")
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     args = parser.parse_args()
-    cuda = torch.cuda.is_available()
-    device = torch.device("cuda" if cuda else "cpu")
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    cuda = device.type == "cuda"
     args.width = args.width or (1.0 if cuda else 1 / 16)
     args.batch_size = args.batch_size or (64 if cuda else 32)
     args.steps = args.steps or (50 if cuda else 4)

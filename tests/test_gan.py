@@ -3,13 +3,17 @@ steps, generation, checkpoints and resume, divergence handling."""
 
 from __future__ import annotations
 
+import copy
+import math
+
 import numpy as np
 import pytest
 import torch
 
-from seraug.gan import GANConfig, GANModel, build, generate, train_gan
+import seraug.gan.train as train_module
+from seraug.gan import GANConfig, GANModel, build, generate, quality_report, train_gan
 from seraug.gan.latent import ClassGaussians
-from seraug.gan.train import TrainingDivergedError, _adam, autoencoder_step, gan_step
+from seraug.gan.train import TrainingDivergedError, _adam, _Run, autoencoder_step, gan_step
 from seraug.normalise import MinMaxScaler
 
 CLASSES = ["anger", "neutral", "sadness"]
@@ -69,6 +73,19 @@ def test_full_width_is_the_default_size():
     assert generator.dense[2].out_features == 512 * 8 * 8 and generator.dense[0].out_features == 1024
 
 
+def test_bagan_follows_the_original_code():
+    """Layer sizes, Keras initialisation and learning rates of BAGAN's public code (see seraug.gan.models)."""
+    encoder, generator, discriminator = build("bagan", n_classes=4)
+    assert [generator.dense[0].out_features, generator.dense[2].out_features] == [1024, 128 * 8 * 8]
+    convs = [m for m in generator.body if isinstance(m, torch.nn.Conv2d)]
+    assert [(m.out_channels, m.kernel_size) for m in convs] == [(256, (5, 5))] * 3 + [(128, (5, 5)), (1, (2, 2))]
+    assert [m.out_channels for m in discriminator.trunk if isinstance(m, torch.nn.Conv2d)] == [32, 64, 128] + [256] * 5
+    assert all(not m.bias.detach().any() for net in (encoder, discriminator)
+               for m in net.modules() if isinstance(m, torch.nn.Conv2d))  # Keras' zero biases
+    assert GANConfig(arch="bagan").fine_tuning_lr == 5e-5 and GANConfig().fine_tuning_lr == 1e-6
+    assert GANConfig(arch="bagan", gan_lr=1e-4).fine_tuning_lr == 1e-4
+
+
 def test_class_gaussians_are_psd_even_with_fewer_samples_than_dimensions():
     rng = np.random.default_rng(0)
     codes = rng.normal(size=(33, 100))
@@ -112,20 +129,79 @@ def test_reconstruction_error_falls(small):
     assert error() < 0.7 * before
 
 
-@pytest.mark.parametrize("arch", ["proposed", "bagan"])
-def test_one_fine_tuning_step_changes_both_g_and_d(small, arch):
+def _fine_tuning_step(small, arch: str, monkeypatch) -> tuple[list, list, torch.Tensor, torch.Tensor]:
+    """One gan_step on 8 real segments; returns D's batches (inputs, targets), the code counts drawn, x, y."""
     X, y, _, _ = small
     torch.manual_seed(0)
     _, generator, discriminator = build(arch, 3, 1 / 16)
-    config = GANConfig()
-    opt_g, opt_d = _adam(generator.parameters(), 1e-6, config), _adam(discriminator.parameters(), 1e-6, config)
+    config = GANConfig(arch=arch)
+    opt_g = _adam(generator.parameters(), config.fine_tuning_lr, config)
+    opt_d = _adam(discriminator.parameters(), config.fine_tuning_lr, config)
     g_before, d_before = _params(generator), _params(discriminator)
-    conditioning = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
-    stats = gan_step(generator, discriminator, opt_g, opt_d, torch.from_numpy(X[:8]).unsqueeze(1),
-                     torch.from_numpy(y[:8]), torch.randn(8, 100), conditioning, separate_batches=arch == "proposed")
+    d_batches, drawn, real_update = [], [], train_module._d_update
+
+    def recording_update(net, optimizer, inputs, targets, amp):
+        d_batches.append((inputs.detach().clone(), targets.clone()))
+        return real_update(net, optimizer, inputs, targets, amp)
+
+    def sample_codes(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        drawn.append(n)
+        return torch.randn(n, 100), torch.arange(n) % 3
+
+    monkeypatch.setattr(train_module, "_d_update", recording_update)
+    rows = [0, 9, 17, 1, 10, 18, 2, 11]  # two or three of each class
+    x, labels = torch.from_numpy(X[rows]).unsqueeze(1), torch.from_numpy(y[rows])
+    stats = gan_step(generator, discriminator, opt_g, opt_d, x, labels, sample_codes, arch)
     assert torch.isfinite(stats).all() and stats.shape == (6,)
     assert any(not torch.equal(a, b) for a, b in zip(g_before, generator.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(d_before, discriminator.parameters()))
+    return d_batches, drawn, x, labels
+
+
+def test_proposed_d_sees_real_and_fake_in_separate_batches(small, monkeypatch):
+    """Paper: real and fake in successive D batches, real -> its class, fake -> K; G on the same B fakes."""
+    d_batches, drawn, x, y = _fine_tuning_step(small, "proposed", monkeypatch)
+    (real, real_targets), (fake, fake_targets) = d_batches
+    assert torch.equal(real, x) and torch.equal(real_targets, y)
+    assert len(fake) == len(x) and not torch.equal(fake, x) and (fake_targets == 3).all()
+    assert drawn == [len(x)]
+
+
+def test_bagan_d_sees_one_mixed_batch_and_g_a_fresh_one(small, monkeypatch):
+    """BAGAN's code: B real + ceil(B / K) fakes in one D batch; G on B + ceil(B / K) fresh codes."""
+    d_batches, drawn, x, y = _fine_tuning_step(small, "bagan", monkeypatch)
+    [(inputs, targets)] = d_batches
+    n_fake = math.ceil(8 / 3)
+    assert len(inputs) == 8 + n_fake and torch.equal(inputs[:8], x)
+    assert torch.equal(targets, torch.cat([y, torch.full((n_fake,), 3)]))
+    assert drawn == [n_fake, 8 + n_fake]
+
+
+def test_gan_initialisation_copies_the_encoder_trunk_into_d(small):
+    X, y, _, _ = small
+    run = _Run(X, y, CLASSES, TINY, None, torch.device("cpu"), progress=False)
+    run.run_epoch()  # one autoencoder epoch, so the trunks differ from their fresh initialisations
+    run.init_gan()
+    encoder_trunk, d_trunk = run.encoder.trunk.state_dict(), run.discriminator.trunk.state_dict()
+    assert list(encoder_trunk) == list(d_trunk)
+    for name, tensor in encoder_trunk.items():
+        assert torch.equal(tensor, d_trunk[name]), name
+
+
+def test_generated_segments_vary_like_real_ones(trained, small):
+    """Healthy after a short training: each class's samples vary at least ``collapse_ratio`` (0.1) times as much
+    as its real segments (about 0.6 here). The same model with G's batch-norm statistics left stale, as before
+    they were recomputed after training, gives about 1e-6 and is flagged."""
+    model, _ = trained
+    X, y, _, _ = small
+    healthy = quality_report(model, X, y)["classes"]
+    assert all(c["diversity_ratio"] >= model.config.collapse_ratio and not c["mode_collapse"] for c in healthy.values())
+    stale = copy.deepcopy(model)
+    for norm in stale.generator.modules():
+        if isinstance(norm, torch.nn.BatchNorm2d):
+            norm.reset_running_stats()
+    collapsed = quality_report(stale, X, y)["classes"]
+    assert all(c["diversity_ratio"] < model.config.collapse_ratio and c["mode_collapse"] for c in collapsed.values())
 
 
 def test_generated_arrays_are_segments_in_range(trained):
@@ -179,10 +255,21 @@ def test_interrupted_run_resumes_identically(small, trained, tmp_path, monkeypat
         train_gan(X, y, 3, GANConfig(**{**TINY.to_dict(), "gan_lr": 1e-5}), tmp_path, "cpu", progress=False)
 
 
+class _Writer:
+    """Stands in for TensorBoard's SummaryWriter; remembers whether it was closed."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def add_scalar(self, *args) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
 def test_non_finite_loss_returns_to_last_good_checkpoint_then_stops(small, tmp_path, monkeypatch):
     X, y, _, _ = small
-    import seraug.gan.train as train_module
-
     real_step = train_module.autoencoder_step
     calls = []
 
@@ -200,26 +287,64 @@ def test_non_finite_loss_returns_to_last_good_checkpoint_then_stops(small, tmp_p
     assert float(rows[-1].split(",")[9]) == pytest.approx(config.ae_lr / 2)  # learning rate halved
 
     monkeypatch.setattr(train_module, "autoencoder_step", lambda *a, **k: real_step(*a, **k) * float("nan"))
+    writers = []
+    monkeypatch.setattr(train_module, "_tensorboard", lambda out: writers.append(_Writer()) or writers[-1])
     stopped = tmp_path / "stopped"
     with pytest.raises(TrainingDivergedError, match="autoencoder loss is nan.*after 1 recoveries"):
         train_gan(X, y, 3, config, stopped, "cpu", progress=False)
     assert (stopped / "checkpoint.pt").exists() and not (stopped / "weights.pt").exists()
+    assert writers[0].closed  # the TensorBoard log is flushed even when training stops with an error
 
 
-def test_mode_collapse_is_detected(small, monkeypatch):
+def _diversity_ratios(monkeypatch, *sequence: list[float]) -> None:
+    """Make ``_Run.diversity_ratios`` return the given per-class ratios in turn (the last one from then on)."""
+    answers = list(sequence)
+    monkeypatch.setattr(_Run, "diversity_ratios", lambda run: answers.pop(0) if len(answers) > 1 else answers[0])
+
+
+def test_mode_collapse_is_detected_against_real_diversity(small, monkeypatch):
+    """After fine-tuning epoch 1, anger's samples are all the same segment: real diversity >> 0, samples 0."""
     X, y, _, _ = small
-    import seraug.gan.train as train_module
+    real_sampler = train_module.sample_images
+    calls = []
 
-    measured = []
+    def identical_after_start(generator, gaussians, k, n, seed):
+        calls.append(k)
+        images = real_sampler(generator, gaussians, k, n, seed)
+        return np.repeat(images[:1], n, axis=0) if len(calls) > 3 and k == 0 else images
 
-    def diversity_then_collapse(images, seed=0):
-        measured.append(1)
-        return 1.0 if len(measured) <= 3 else 0.01  # the reference (3 classes), then collapsed
-
-    monkeypatch.setattr(train_module, "mean_pairwise_distance", diversity_then_collapse)
-    config = GANConfig(width=1 / 16, batch_size=8, ae_epochs=0, gan_epochs=1, max_recoveries=0)
-    with pytest.raises(TrainingDivergedError, match="mode collapse in class anger"):
+    monkeypatch.setattr(train_module, "sample_images", identical_after_start)
+    config = GANConfig(width=1 / 16, batch_size=8, ae_epochs=2, gan_epochs=1, max_recoveries=0)
+    with pytest.raises(TrainingDivergedError, match="mode collapse in class anger.*vary 0 times as much"):
         train_gan(X, y, 3, config, None, "cpu", class_names=CLASSES, progress=False)
+
+
+def test_class_below_threshold_at_start_warns_and_is_not_watched(small, tmp_path, monkeypatch):
+    """An undertrained autoencoder is reported, not treated as a collapse that going back could mend."""
+    X, y, _, _ = small
+    _diversity_ratios(monkeypatch, [0.01, 1.0, 1.0], [0.0, 1.0, 1.0])
+    config = GANConfig(width=1 / 16, batch_size=8, ae_epochs=0, gan_epochs=1, max_recoveries=0)
+    with pytest.warns(UserWarning, match=r"anger \(0.01\) vary less than collapse_ratio=0.1.*raise ae_epochs"):
+        train_gan(X, y, 3, config, tmp_path, "cpu", class_names=CLASSES, progress=False)
+    rows = (tmp_path / "losses.csv").read_text().splitlines()[1:]
+    assert rows[0].startswith("gan,0,") and "undertrained" in rows[0] and rows[1].startswith("gan,1,")
+
+
+def test_recoveries_are_counted_per_step(small, tmp_path, monkeypatch):
+    """One recovery in the autoencoder does not use up fine-tuning's one (max_recoveries=1)."""
+    X, y, _, _ = small
+    real_step, calls = train_module.autoencoder_step, []
+
+    def nan_once(*args, **kwargs):
+        calls.append(1)
+        return real_step(*args, **kwargs) * (float("nan") if len(calls) == 1 else 1)
+
+    monkeypatch.setattr(train_module, "autoencoder_step", nan_once)
+    _diversity_ratios(monkeypatch, [1.0] * 3, [0.0, 1.0, 1.0], [1.0] * 3)  # start, epoch 1 collapses, retry fine
+    config = GANConfig(width=1 / 16, batch_size=8, ae_epochs=1, gan_epochs=1, max_recoveries=1)
+    train_gan(X, y, 3, config, tmp_path, "cpu", class_names=CLASSES, progress=False)
+    rows = [row.split(",")[:2] for row in (tmp_path / "losses.csv").read_text().splitlines()[1:]]
+    assert rows == [["ae", "0"], ["ae", "1"], ["gan", "0"], ["gan", "1"]]  # each step: a recovery, then its epoch
 
 
 def test_bad_training_input_is_named(small):

@@ -24,12 +24,17 @@ def run(argv: list[str]) -> int:
     return args.func(args)
 
 
+SPEAKERS = ["03", "08"]
+
+
 @pytest.fixture(scope="module")
 def store(emodb_features, tmp_path_factory):
-    """A feature store of 24 real segments (8 each of anger, neutral, sadness), in the lead's on-disk format."""
+    """A feature store of 24 real segments (4 each of anger, neutral, sadness from speakers 03 and 08), in the
+    lead's on-disk format."""
     X, segments, config = emodb_features
-    labels = segments["label"].to_numpy()
-    rows = np.concatenate([np.flatnonzero(labels == name)[:8] for name in CLASSES])
+    labels, speakers = segments["label"].to_numpy(), segments["speaker"].to_numpy()
+    rows = np.concatenate([np.flatnonzero((labels == name) & (speakers == speaker))[:4]
+                           for speaker in SPEAKERS for name in CLASSES])
     out = tmp_path_factory.mktemp("store")
     np.save(out / "spectrograms.npy", X[rows])
     segments.iloc[rows].to_csv(out / "segments.csv", index=False)
@@ -88,6 +93,33 @@ def test_report_compares_models_side_by_side(models, store, tmp_path, capsys):
         report = json.loads((out / f"quality_{name}.json").read_text())
         assert report["arch"] == name and set(report["classes"]) == set(CLASSES)
     assert (out / "grid.png").exists()
+
+
+def test_train_on_a_training_part_of_the_speakers(store, tmp_path, capsys):
+    """Held-out speakers stay out of the GAN and of its scaler."""
+    import pandas as pd
+
+    out = tmp_path / "model"
+    assert run(["gan", "train", "--features", str(store), "--out", str(out), "--exclude-speakers", "08", *TINY,
+                "--no-report"]) == 0
+    assert "training on 12 segments of speakers 03;" in capsys.readouterr().out
+    segments = pd.read_csv(store / "segments.csv", dtype={"speaker": str})
+    kept = np.load(store / "spectrograms.npy")[segments["speaker"].to_numpy() == "03"]
+    scaler = json.loads((out / "model.json").read_text())["scaler"]
+    assert (scaler["data_min"], scaler["data_max"]) == (float(kept.min()), float(kept.max()))
+    with pytest.raises(ValueError, match="unknown speakers in '99'; the feature store has 03, 08"):
+        run(["gan", "train", "--features", str(store), "--out", str(out), "--speakers", "99", *TINY])
+
+
+def test_bad_options_are_refused_by_the_parser(store, tmp_path, capsys):
+    base = ["gan", "train", "--features", str(store), "--out", str(tmp_path), *TINY]
+    with pytest.raises(SystemExit):
+        run([*base, "--speakers", "03", "--exclude-speakers", "08"])
+    assert "not allowed with argument" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run(["gan", "report", "--model", str(tmp_path), "--features", str(store), "--out", str(tmp_path),
+             "--report-n", "1"])
+    assert "--report-n: must be at least 2" in capsys.readouterr().err
 
 
 def test_rerunning_train_resumes_and_other_settings_are_refused(models, store, tmp_path):

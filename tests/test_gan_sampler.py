@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+import seraug.gan.sampler as sampler_module
 from seraug.gan import GANConfig, GANOverSampler, format_report, quality_report
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.quality import band_statistics, frechet_distance, mean_pairwise_distance
@@ -39,6 +40,7 @@ def test_fit_resample_balances_and_keeps_real_rows(raw, resampled):
     assert {k: int(v) for k, v in zip(*np.unique(y_res, return_counts=True))} == {name: 10 for name in COUNTS}
     assert np.array_equal(X_res[: len(X)], X) and np.array_equal(y_res[: len(y)], y)
     assert sampler.sampling_strategy_ == {"neutral": 4, "sadness": 6}
+    assert sampler.seed_ == 0 and sampler.model_.config.seed == 0  # random_state=0 is the training seed
     fake = X_res[len(X):]
     # generated rows come back in the input's units (dB), inside the range the scaler was fitted on
     assert fake.min() >= X.min() - 1e-3 and fake.max() <= X.max() + 1e-3
@@ -55,6 +57,50 @@ def test_flattened_input_dict_strategy_and_a_given_model(raw, resampled):
     assert np.array_equal(X_res[: len(X)], flat) and list(y_res[len(X):]) == ["sadness"] * 3
     X_min, _ = GANOverSampler("minority", model=sampler.model_).fit_resample(X, y)
     assert len(X_min) == len(X) + 6
+
+
+@pytest.mark.parametrize("strategy, generated", [("not majority", {"neutral": 4, "sadness": 6}),
+                                                 ("all", {"anger": 0, "neutral": 4, "sadness": 6})])
+def test_named_strategies_top_up_to_the_majority(raw, resampled, strategy, generated):
+    X, y = raw
+    sampler = GANOverSampler(strategy, model=resampled[0].model_, random_state=0)
+    _, y_res = sampler.fit_resample(X, y)
+    assert sampler.sampling_strategy_ == generated
+    assert {k: int(v) for k, v in zip(*np.unique(y_res, return_counts=True))} == {name: 10 for name in COUNTS}
+
+
+def test_a_given_model_maps_back_with_its_own_scaler(raw, resampled):
+    """The model's scaler, not one refitted on X: the same generated dB rows whatever range X has."""
+    X, y = raw
+    model = resampled[0].model_
+    quieter = np.where(y[:, None, None] == "anger", X - 30, X)  # widens X's range; the model is unchanged
+    rows = [GANOverSampler({"sadness": 7}, model=model, random_state=3).fit_resample(data, y)[0][len(X):]
+            for data in (X, quieter)]
+    assert np.array_equal(rows[0], rows[1])
+
+
+def test_balanced_input_comes_back_unchanged_without_training(raw, monkeypatch):
+    X, y = raw
+    balanced = np.concatenate([np.flatnonzero(y == name)[:4] for name in COUNTS])
+    monkeypatch.setattr(sampler_module, "train_gan", lambda *a, **k: pytest.fail("trained a GAN for nothing"))
+    sampler = GANOverSampler(width=1 / 16, random_state=0)
+    X_res, y_res = sampler.fit_resample(X[balanced], y[balanced])
+    assert np.array_equal(X_res, X[balanced]) and np.array_equal(y_res, y[balanced]) and sampler.model_ is None
+
+
+def test_random_state_none_means_fresh_randomness(raw, resampled):
+    """imbalanced-learn's convention: None draws a new seed each time, an int repeats, a RandomState is used."""
+    X, y = raw
+    model = resampled[0].model_
+
+    def resample(random_state) -> tuple[int, np.ndarray]:
+        sampler = GANOverSampler({"sadness": 6}, model=model, random_state=random_state)
+        return sampler.fit_resample(X, y)[0][len(X):], sampler.seed_
+
+    (first, seed_a), (second, seed_b) = resample(None), resample(None)
+    assert seed_a != seed_b and not np.array_equal(first, second)
+    assert np.array_equal(resample(7)[0], resample(7)[0]) and resample(7)[1] == 7
+    assert resample(np.random.RandomState(1))[1] == resample(np.random.RandomState(1))[1]
 
 
 def test_bad_input_is_named(raw, resampled):
@@ -93,3 +139,20 @@ def test_quality_report_per_class_and_collapse_flag(raw, resampled):
     collapsed = replace(model, gaussians=ClassGaussians(g.means, np.zeros_like(g.covariances), g.counts))
     flags = quality_report(collapsed, X_norm, y_int, n_per_class=8)["classes"]
     assert all(c["mode_collapse"] and c["diversity_ratio"] < 1e-3 for c in flags.values())
+
+
+def test_quality_report_refuses_bad_input_and_flags_nan(raw, resampled):
+    X, y = raw
+    sampler = resampled[0]
+    model = sampler.model_
+    X_norm, y_int = sampler.scaler_.transform(X), np.searchsorted(model.class_names, y)
+    with pytest.raises(ValueError, match=r"X must be \(N, 128, 128\).*\(20, 128, 64\)"):
+        quality_report(model, X_norm[:, :, :64], y_int)
+    with pytest.raises(ValueError, match="n_per_class must be at least 2"):
+        quality_report(model, X_norm, y_int, n_per_class=1)
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        frechet_distance(np.zeros((1, 4)), np.zeros((5, 4)))
+    same = X_norm.copy()
+    same[y == "sadness"] = same[y == "sadness"][0]  # real diversity 0: the ratio is NaN
+    flags = quality_report(model, same, y_int, n_per_class=4)["classes"]
+    assert np.isnan(flags["sadness"]["diversity_ratio"]) and flags["sadness"]["mode_collapse"]

@@ -98,8 +98,9 @@ def generate(model: GANModel, label: int | str, n: int, seed: int = 0, batch_siz
     """``n`` spectrograms of one class, shape ``(n, 128, 128)`` float32 in [-1, 1] (the normalised scale).
 
     Codes are drawn from the class's latent normal with a ``torch.Generator`` seeded by ``seed`` (same
-    seed => same arrays on the CPU) and decoded by G in eval mode (running batch-norm statistics, no
-    dropout). Use ``model.scaler.inverse_transform`` to get dB.
+    seed => same arrays on the CPU) and decoded by G in eval mode (no dropout; batch-norm statistics as
+    recomputed at the end of training, see :mod:`seraug.gan.train`). Use ``model.scaler.inverse_transform``
+    to get dB.
 
     Args:
         label: class name (e.g. ``"sadness"``) or index into ``model.class_names``.

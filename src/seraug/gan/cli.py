@@ -24,15 +24,20 @@ def add_parser(subparsers) -> None:
 
     p = actions.add_parser(
         "train", help="train on a feature store (seraug features --out DIR)",
-        description="Train on every segment of a feature store, normalised into [-1, 1] with a min-max scaler "
-                    "fitted on it. MODEL receives checkpoint.pt after every epoch (re-running the same command "
-                    "resumes an interrupted run), losses.csv, the model (weights.pt, latent.npz, model.json) "
+        description="Train on the segments of a feature store (all, or those of --speakers / without "
+                    "--exclude-speakers, so held-out speakers stay out of the GAN and its scaler), normalised "
+                    "into [-1, 1] with a min-max scaler fitted on them. MODEL receives checkpoint.pt after every "
+                    "epoch (re-running the same command resumes an interrupted run), losses.csv, the model "
+                    "(weights.pt, latent.npz, model.json) "
                     "and, unless --no-report, grid.png (real beside generated per class), quality.json (also "
                     "printed) and samples/*.wav.")
     p.add_argument("--features", required=True, help="feature store folder (spectrograms.npy, segments.csv)")
     p.add_argument("--out", required=True, metavar="MODEL", help="model folder to write (or resume)")
     p.add_argument("--device", default="auto", help="torch device: auto (CUDA when available), cpu, cuda")
     p.add_argument("--no-report", action="store_true", help="skip grid, quality report and WAVs after training")
+    part = p.add_mutually_exclusive_group()
+    part.add_argument("--speakers", help="comma-separated speakers to train on, e.g. 03,08 (default: all)")
+    part.add_argument("--exclude-speakers", help="comma-separated speakers to leave out (e.g. test speakers)")
     _add_report_options(p)
     for f in fields(GANConfig):
         flag = "--" + f.name.replace("_", "-")
@@ -40,6 +45,8 @@ def add_parser(subparsers) -> None:
         if isinstance(f.default, bool):  # --amp / --no-amp
             p.add_argument(flag, dest=f.name, default=f.default, action=argparse.BooleanOptionalAction,
                            help=help_text)
+        elif f.default is None:  # gan_lr: the help text names the per-arch defaults
+            p.add_argument(flag, dest=f.name, type=float, default=None, help=f.metadata["help"])
         else:
             p.add_argument(flag, dest=f.name, type=type(f.default), default=f.default, help=help_text,
                            choices=ARCHS if f.name == "arch" else None)
@@ -73,9 +80,17 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=_report_command)
 
 
+def _at_least_two(text: str) -> int:
+    value = int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2 (a Fréchet distance needs 2 samples), got {value}")
+    return value
+
+
 def _add_report_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--report-n", type=int, default=None,
-                   help="generated segments per class for the quality report (default: as many as real ones)")
+    p.add_argument("--report-n", type=_at_least_two, default=None,
+                   help="generated segments per class for the quality report, at least 2 (default: as many as "
+                        "real ones, at least 16)")
     p.add_argument("--grid-n", type=int, default=4, help="segments per class and column in the grid (default 4)")
     p.add_argument("--wavs", type=int, default=2, help="WAV files per class (default 2; 0 for none)")
     p.add_argument("--report-seed", type=int, default=0, help="seed of the report's samples (default 0)")
@@ -124,6 +139,24 @@ def _report(models: dict, X_db, segments, out: Path, args: argparse.Namespace) -
         print(f"wrote {out / 'samples'}/*.wav")
 
 
+def _speaker_mask(speakers, keep: str | None, leave_out: str | None):
+    """Boolean array over segments: speakers in ``keep``, or not in ``leave_out`` (comma-separated names)."""
+    import numpy as np
+
+    chosen = keep if keep is not None else leave_out
+    if chosen is None:
+        return np.ones(len(speakers), dtype=bool)
+    names = {name.strip() for name in chosen.split(",")} - {""}
+    known = sorted(speakers.unique())
+    if not names or names - set(known):
+        raise ValueError(f"unknown speakers in {chosen!r}; the feature store has {', '.join(known)}")
+    mask = speakers.isin(names).to_numpy()
+    mask = mask if keep is not None else ~mask
+    if not mask.any():
+        raise ValueError("--exclude-speakers leaves no segments to train on")
+    return mask
+
+
 def _train(args: argparse.Namespace) -> int:
     from seraug.features import load_features
     from seraug.gan.train import TrainingDivergedError, train_gan
@@ -131,10 +164,13 @@ def _train(args: argparse.Namespace) -> int:
 
     config = GANConfig(**{f.name: getattr(args, f.name) for f in fields(GANConfig)})
     X_db, segments, features = load_features(args.features)
+    keep = _speaker_mask(segments["speaker"], args.speakers, args.exclude_speakers)
+    X_db, segments = X_db[keep], segments[keep].reset_index(drop=True)
     class_names = sorted(segments["label"].unique())
     y = segments["label"].map({name: k for k, name in enumerate(class_names)}).to_numpy()
     scaler = MinMaxScaler().fit(X_db)
-    print(f"{args.features}: {len(X_db)} segments, classes "
+    print(f"{args.features}: training on {len(X_db)} segments of speakers "
+          f"{', '.join(sorted(segments['speaker'].unique()))}; classes "
           + ", ".join(f"{n} {int((y == k).sum())}" for k, n in enumerate(class_names)))
     try:
         model = train_gan(scaler.transform(X_db), y, len(class_names), config, args.out, args.device,

@@ -16,13 +16,33 @@ DCGAN-like doubling/halving that mirrors D and G around an ``8 x 8`` bottleneck)
   32, each followed by batch norm, leaky ReLU and dropout; a final 3x3 convolution to 1 channel and tanh.
   G is also the autoencoder's decoder.
 
-Original BAGAN (Mariani et al. 2018, adapted from its 64x64 images to 128x128):
+Original BAGAN (Mariani et al. 2018, "BAGAN: Data Augmentation with Balancing GAN"), following the
+rules of its public Keras code (IBM/BAGAN, ``balancing_gan.py``) for a 128 x 128 image, as we read it:
 
-* G: dense 100 -> 1024 -> 256 * 8 * 8 (ReLU, no bias), then 4 x (nearest upsampling x2, 5x5 convolution,
-  ReLU) with 256, 128, 64, 32 channels (BAGAN keeps 256 throughout; we halve them so its cost stays close
-  to the proposed G), a final 3x3 convolution and tanh. No batch norm, no dropout.
-* D trunk: 8 3x3 convolutions, stride 2 on every first of a pair, channels 32, 64, 128, 256, 256, 256,
-  256, 256, each followed by leaky ReLU (slope 0.3, Keras' default) and dropout 0.3; no batch norm.
+* G: dense 100 -> 1024 -> 128 * 8 * 8 (ReLU, no bias), then 4 x (nearest upsampling x2, 5x5
+  convolution, ReLU, no bias) with 256 channels while the resolution before upsampling is below half
+  the image and 128 for the last (256, 256, 256, 128), and a final 2x2 "same" convolution (no bias) to
+  1 channel with tanh. No batch norm, no dropout.
+* D trunk: 8 3x3 convolutions with bias, stride 2 on the first of each pair, channels 32, 64, 128,
+  256, 256, 256, 256, 256, each followed by leaky ReLU (slope 0.3, Keras' default) and dropout 0.3;
+  no batch norm. Encoder and D = trunk + dense, as for the proposed model.
+* Initialisation as in Keras: Glorot-uniform kernels (Glorot-normal for G's convolutions), zero biases.
+* Training (:func:`seraug.gan.train.gan_step`): D on one batch of the B real segments and ceil(B / K)
+  fakes, one step; G on a fresh batch of B + ceil(B / K) codes; Adam 5e-5, beta1 0.5 for the
+  autoencoder and the GAN (:data:`seraug.gan.config.GAN_LR`); conditioning classes drawn uniformly,
+  as for the proposed model. At width 1 its 5x5 convolutions with 128-256 channels at up to 128 x 128
+  make G about 19 times as costly as the proposed G.
+
+Where ``--arch bagan`` deviates from that code:
+
+* Images: one 128 x 128 log-mel channel instead of BAGAN's small images (e.g. CIFAR-10's 32 x 32 RGB);
+  the layer counts follow the code's rules for that size (4 upsamplings, 8 D convolutions).
+* Autoencoder loss: mean squared error, as for the proposed model (we believe BAGAN's code uses the
+  mean absolute error; not verified).
+* Class covariances: Ledoit-Wolf shrinkage (:mod:`seraug.gan.latent`) instead of the plain sample
+  covariance, which is singular for classes with fewer segments than latent dimensions.
+* Batch size, epochs, checkpoints, divergence recovery, the mode-collapse check and bf16 autocast on
+  CUDA are seraug's (:class:`seraug.gan.config.GANConfig`), shared with the proposed model.
 
 ``width`` multiplies every channel count and G's hidden dense size (at least 1 each).
 """
@@ -117,6 +137,21 @@ def _proposed_generator(latent_dim: int, hidden: int, width: float, dropout: flo
     return Generator(dense, scaled(512, width), nn.Sequential(*layers))
 
 
+def _keras_initialise(net: nn.Module, kernel_init) -> None:
+    """Keras' initialisation of every dense and convolution layer in ``net``: ``kernel_init`` (Glorot), zero bias.
+
+    BAGAN's code keeps Keras' default Glorot-uniform kernels, except Glorot-normal for G's convolutions.
+    Without batch norm this matters: PyTorch's default (uniform, variance 1 / (3 fan_in)) shrinks the
+    signal about threefold per layer, and through BAGAN's 8 convolutions the encoder's codes of different
+    segments hardly differ, so G starts (and after a short training stays) near one output for every code.
+    """
+    for module in net.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            kernel_init(module.weight)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+
 def _bagan_trunk(width: float) -> tuple[nn.Sequential, int]:
     layers, c_in = [], 1
     for k, channels in enumerate((32, 64, 128, 256, 256, 256, 256, 256)):
@@ -128,17 +163,18 @@ def _bagan_trunk(width: float) -> tuple[nn.Sequential, int]:
 
 
 def _bagan_generator(latent_dim: int, hidden: int, width: float) -> Generator:
-    c_in = scaled(256, width)
+    c_in = scaled(128, width)
     dense = nn.Sequential(nn.Linear(latent_dim, hidden, bias=False), nn.ReLU(),
                           nn.Linear(hidden, c_in * BOTTLENECK**2, bias=False), nn.ReLU())
-    layers = []
-    for channels in (256, 128, 64, 32):
-        c_out = scaled(channels, width)
+    layers, resolution = [], BOTTLENECK
+    while resolution < IMAGE_SIZE:
+        c_out = scaled(256 if resolution < IMAGE_SIZE // 2 else 128, width)
         layers += [nn.Upsample(scale_factor=2, mode="nearest"),
                    nn.Conv2d(c_in, c_out, kernel_size=5, padding=2, bias=False), nn.ReLU()]
-        c_in = c_out
-    layers += [nn.Conv2d(c_in, 1, kernel_size=3, padding=1, bias=False), nn.Tanh()]
-    return Generator(dense, scaled(256, width), nn.Sequential(*layers))
+        c_in, resolution = c_out, resolution * 2
+    # Keras' "same" padding of a 2x2 kernel: one row and one column of zeros after the image
+    layers += [nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(c_in, 1, kernel_size=2, bias=False), nn.Tanh()]
+    return Generator(dense, scaled(128, width), nn.Sequential(*layers))
 
 
 def build(
@@ -173,4 +209,8 @@ def build(
         raise ValueError(f"unknown GAN architecture {arch!r}; choose proposed or bagan")
     encoder = ConvEncoder(*make_trunk(), latent_dim)
     discriminator = ConvEncoder(*make_trunk(), n_classes + 1)
+    if arch == "bagan":
+        for net in (encoder, discriminator, generator.dense):
+            _keras_initialise(net, nn.init.xavier_uniform_)
+        _keras_initialise(generator.body, nn.init.xavier_normal_)
     return Networks(encoder, generator, discriminator)

@@ -12,7 +12,8 @@
   same classifier's cross-validated recall on real segments of the class, for scale.
 * **Diversity ratio**: mean pairwise RMS distance between generated segments, divided by the same
   among real segments of the class. Near 0 means G ignores its code (mode collapse); the class is
-  flagged when the ratio falls below ``collapse_ratio``.
+  flagged when the ratio falls below ``collapse_ratio`` (by default the model's training threshold,
+  :attr:`GANConfig.collapse_ratio <seraug.gan.config.GANConfig>`) or is NaN.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from seraug.gan.bundle import GANModel, generate
+from seraug.gan.models import IMAGE_SIZE
 
 EMBEDDING = ("band statistics: mean and standard deviation over time of each of 32 groups of 4 adjacent mel "
              "bands of the [-1, 1]-normalised segment (64 dimensions)")
@@ -47,8 +49,13 @@ def band_statistics(X: np.ndarray) -> np.ndarray:
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to rows of ``a`` ``(n, d)`` and ``b`` ``(m, d)``.
 
-    ``|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))``; needs at least 2 rows each.
+    ``|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))``.
+
+    Raises:
+        ValueError: ``a`` or ``b`` has fewer than 2 rows (no covariance).
     """
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"a Fréchet distance needs at least 2 samples on each side, got {len(a)} and {len(b)}")
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
     with warnings.catch_warnings():  # singular covariances are expected for small classes; sqrtm copes
@@ -86,7 +93,7 @@ def quality_report(
     y: np.ndarray,
     n_per_class: int | None = None,
     seed: int = 0,
-    collapse_ratio: float = 0.25,
+    collapse_ratio: float | None = None,
 ) -> dict:
     """Per-class quality of ``model``'s samples against real normalised segments.
 
@@ -94,21 +101,31 @@ def quality_report(
         model: a trained GAN.
         X: real segments ``(N, 128, 128)`` in [-1, 1] (the model's normalised scale).
         y: ``(N,)`` class indices into ``model.class_names``.
-        n_per_class: generated segments per class (default: as many as the class has real ones, at
-            least 16).
+        n_per_class: generated segments per class, at least 2 (default: as many as the class has real
+            ones, at least 16).
         seed: seeds generation, subsets and folds.
-        collapse_ratio: a class is flagged when generated diversity / real diversity is below this.
+        collapse_ratio: a class is flagged when generated diversity / real diversity is below this or
+            NaN (default: ``model.config.collapse_ratio``, the threshold training used).
 
     Returns:
         JSON-able dict: ``embedding`` (what the FD is computed on), ``classes`` (name -> metrics:
         ``n_real``, ``n_generated``, ``frechet_distance``, ``frechet_real_halves``, ``recognition_rate``,
         ``real_recall_cv``, ``diversity_generated``, ``diversity_real``, ``diversity_ratio``,
-        ``mode_collapse``) and ``mean`` over classes.
+        ``mode_collapse``) and ``mean`` over classes. Classes with fewer than 2 real segments are left out.
+
+    Raises:
+        ValueError: ``X`` is not ``(N, 128, 128)``, ``y`` not ``(N,)`` class indices, ``n_per_class`` < 2.
     """
     X, y = np.asarray(X, dtype=np.float32), np.asarray(y)
-    if X.ndim != 3 or len(X) != len(y):
-        raise ValueError(f"X must be (N, 128, 128) with one label per row; got X {X.shape}, y {y.shape}")
     n_classes = len(model.class_names)
+    if X.ndim != 3 or X.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"X must be (N, {IMAGE_SIZE}, {IMAGE_SIZE}) normalised segments, got {X.shape}")
+    if y.shape != (len(X),) or (len(y) and (y.min() < 0 or y.max() >= n_classes)):
+        raise ValueError(f"y must be ({len(X)},) class indices in [0, {n_classes}), got shape {y.shape}")
+    if n_per_class is not None and n_per_class < 2:
+        raise ValueError(f"n_per_class must be at least 2 (a Fréchet distance needs 2 samples), got {n_per_class}")
+    if collapse_ratio is None:
+        collapse_ratio = model.config.collapse_ratio
     embedding = band_statistics(X)
     classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     real_recall = _real_recall(classifier, embedding, y, n_classes, seed)
@@ -135,7 +152,7 @@ def quality_report(
             "diversity_generated": div_fake,
             "diversity_real": div_real,
             "diversity_ratio": ratio,
-            "mode_collapse": bool(ratio < collapse_ratio),
+            "mode_collapse": not ratio >= collapse_ratio,  # NaN (e.g. all real segments equal) is flagged too
         }
     keys = ("frechet_distance", "recognition_rate", "diversity_ratio")
     mean = {key: float(np.mean([c[key] for c in classes.values()])) for key in keys} if classes else {}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from imblearn.utils import check_sampling_strategy
 from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 
 from seraug.gan.bundle import GANModel, generate
 from seraug.gan.config import GANConfig
@@ -19,12 +21,15 @@ from seraug.normalise import MinMaxScaler
 class GANOverSampler(BaseEstimator):
     """Top up classes with GAN-generated segments (the paper: "to reach the majority class population").
 
-    ``fit_resample`` returns the input rows unchanged, followed by the generated rows grouped by class.
-    The GAN works in [-1, 1]: a :class:`~seraug.normalise.MinMaxScaler` is fitted on ``X``, the GAN is
-    trained on (or, for a given ``model``, samples are drawn in) that normalised space, and generated
-    rows are mapped back with the same scaler, so they come out in ``X``'s units (dB for raw segments;
-    [-1, 1] again if ``X`` was already normalised). A given ``model`` must therefore have been trained
-    on data with the same range as ``X`` (e.g. the same training set).
+    ``fit_resample`` returns the input rows unchanged, followed by the generated rows grouped by class;
+    when nothing is to be generated (already balanced) it returns copies of ``X`` and ``y`` and trains
+    nothing. The GAN works in [-1, 1]: a given ``model`` that stores a scaler (every model trained by
+    this sampler or by ``seraug gan train``) maps its samples back to ``X``'s units with that scaler, so
+    ``X`` must be in the units it was trained on (e.g. dB). Otherwise a
+    :class:`~seraug.normalise.MinMaxScaler` is fitted on ``X``, the GAN is trained on (or, for a given
+    model without a scaler, samples are drawn in) that normalised space, and generated rows are mapped
+    back with it, so they come out in ``X``'s units (dB for raw segments; [-1, 1] again if ``X`` was
+    already normalised).
 
     Args:
         sampling_strategy: as in imbalanced-learn over-samplers: ``"auto"`` / ``"not majority"`` (every
@@ -32,31 +37,44 @@ class GANOverSampler(BaseEstimator):
             ``"all"``, a dict ``{label: target count}``, a float (binary only) or a callable.
         arch, width, ae_epochs, gan_epochs: shortcuts that override the same fields of ``config``
             (None: keep the config's).
-        config: GAN hyperparameters (default :class:`GANConfig`); ``random_state`` overrides its seed.
+        config: GAN hyperparameters (default :class:`GANConfig`); its ``seed`` is replaced by the one
+            ``random_state`` gives.
         model: a trained :class:`GANModel` or its folder; None trains one on ``(X, y)`` in ``fit_resample``.
         out_dir: where the trained model, checkpoints and losses go (None: memory only).
-        random_state: seed of training and generation (None: the config's seed).
+        random_state: as in imbalanced-learn: an int is the seed of training and generation (the
+            same int gives the same rows on the CPU; it is ``GANConfig.seed``); None draws a fresh seed
+            from numpy's global random state at each ``fit_resample``; a ``np.random.RandomState``
+            draws the seed from it. The seed used is kept in ``seed_``.
         device: torch device, ``"auto"`` = CUDA when available.
         progress: show training progress.
 
     Attributes (after ``fit_resample``):
-        model_: the GAN used. scaler_: the scaler fitted on ``X``.
-        sampling_strategy_: ``{label: number of rows generated}``.
+        sampling_strategy_: ``{label: number of rows generated}``. seed_: the seed used.
+        model_: the GAN used; scaler_: the scaler between ``X``'s units and the GAN's [-1, 1] (both None
+        when nothing was generated).
     """
 
     def __init__(self, sampling_strategy="auto", *, arch: str | None = None, width: float | None = None,
                  ae_epochs: int | None = None, gan_epochs: int | None = None, config: GANConfig | None = None,
                  model: GANModel | str | Path | None = None, out_dir: str | Path | None = None,
-                 random_state: int | None = None, device: str = "auto", progress: bool = False) -> None:
+                 random_state: int | np.random.RandomState | None = None, device: str = "auto",
+                 progress: bool = False) -> None:
         self.sampling_strategy = sampling_strategy
         self.arch, self.width, self.ae_epochs, self.gan_epochs = arch, width, ae_epochs, gan_epochs
         self.config, self.model, self.out_dir = config, model, out_dir
         self.random_state, self.device, self.progress = random_state, device, progress
 
+    def _seed(self) -> int:
+        """``random_state`` as one int seed (see the class docstring)."""
+        if isinstance(self.random_state, numbers.Integral):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
     def _config(self) -> GANConfig:
         overrides = {"arch": self.arch, "width": self.width, "ae_epochs": self.ae_epochs,
-                     "gan_epochs": self.gan_epochs, "seed": self.random_state}
-        return replace(self.config or GANConfig(), **{k: v for k, v in overrides.items() if v is not None})
+                     "gan_epochs": self.gan_epochs}
+        return replace(self.config or GANConfig(), seed=self.seed_,
+                       **{k: v for k, v in overrides.items() if v is not None})
 
     def fit_resample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Balance ``X`` ``(N, 128, 128)`` or ``(N, 16384)`` with labels ``y`` ``(N,)``.
@@ -70,23 +88,23 @@ class GANOverSampler(BaseEstimator):
         if y.ndim != 1 or len(y) != len(X):
             raise ValueError(f"y must be ({len(X)},) labels, got shape {y.shape}")
         self.sampling_strategy_ = dict(check_sampling_strategy(self.sampling_strategy, y, "over-sampling"))
+        self.seed_ = self._seed()
+        if not any(self.sampling_strategy_.values()):
+            self.model_ = self.scaler_ = None
+            return X.copy(), y.copy()
         images = X.reshape(len(X), IMAGE_SIZE, IMAGE_SIZE)
-        self.scaler_ = MinMaxScaler().fit(images)
-        self.model_ = self._get_model(self.scaler_.transform(images), y)
-        seed = self._config().seed
+        given = GANModel.load(self.model, self.device) if isinstance(self.model, (str, Path)) else self.model
+        self.scaler_ = given.scaler if given is not None and given.scaler is not None else MinMaxScaler().fit(images)
+        self.model_ = given if given is not None else self._train(self.scaler_.transform(images), y)
         new_X, new_y = [X], [y]
         for label, n in self.sampling_strategy_.items():
             k = self.model_.class_index(str(label))
-            fake = self.scaler_.inverse_transform(generate(self.model_, k, int(n), seed=seed + 1000 * (k + 1)))
+            fake = self.scaler_.inverse_transform(generate(self.model_, k, int(n), seed=self.seed_ + 1000 * (k + 1)))
             new_X.append(fake.reshape(len(fake), *X.shape[1:]).astype(X.dtype))
             new_y.append(np.full(len(fake), label, dtype=y.dtype))
         return np.concatenate(new_X), np.concatenate(new_y)
 
-    def _get_model(self, X_normalised: np.ndarray, y: np.ndarray) -> GANModel:
-        if isinstance(self.model, GANModel):
-            return self.model
-        if self.model is not None:
-            return GANModel.load(self.model, self.device)
+    def _train(self, X_normalised: np.ndarray, y: np.ndarray) -> GANModel:
         classes, y_int = np.unique(y, return_inverse=True)
         return train_gan(X_normalised, y_int, len(classes), self._config(), self.out_dir, self.device,
                          class_names=[str(c) for c in classes], scaler=self.scaler_, progress=self.progress)
