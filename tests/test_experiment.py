@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from seraug.cli import main
 from seraug.experiment import ExperimentConfig, run_experiment
+from seraug.report import write_report
 
 TINY = {"classifier_width": 1 / 32, "epochs": 1, "patience": 1, "batch_size": 64, "gan_width": 1 / 32,
         "ae_epochs": 1, "gan_epochs": 1, "max_folds": 2}
@@ -58,7 +62,7 @@ def test_rerun_skips_finished_cells_and_only_adds_new(table2_run, emodb_root, mo
 
     calls = []
     real = experiment.run_cell
-    monkeypatch.setattr(experiment, "run_cell", lambda data, cell: calls.append(cell.id) or real(data, cell))
+    monkeypatch.setattr(experiment, "run_cell", lambda data, cell, work: calls.append(cell.id) or real(data, cell, work))
     run_experiment(tiny(out, root=str(emodb_root), strategies=["imbalanced", "cp", "under1.0", "gan", "under0.6"],
                         only=["*/speaker-03/*"]), progress=False)
     assert calls == ["reduce-sadness/speaker-03/under0.6/seed1"]
@@ -70,11 +74,11 @@ def test_interrupted_run_keeps_finished_cells(tmp_path, emodb_root, monkeypatch)
 
     real, done = experiment.run_cell, []
 
-    def crash_after_one(data, cell):
+    def crash_after_one(data, cell, work):
         if done:
             raise KeyboardInterrupt
         done.append(cell.id)
-        return real(data, cell)
+        return real(data, cell, work)
 
     monkeypatch.setattr(experiment, "run_cell", crash_after_one)
     config = tiny(tmp_path, root=str(emodb_root), strategies=["imbalanced", "under1.0"])
@@ -82,7 +86,7 @@ def test_interrupted_run_keeps_finished_cells(tmp_path, emodb_root, monkeypatch)
         run_experiment(config, progress=False)
     assert [p.name for p in (tmp_path / "cells").glob("*.json")] == [done[0].replace("/", "__") + ".json"]
     assert not list((tmp_path / "cells").glob("*.tmp"))
-    monkeypatch.setattr(experiment, "run_cell", lambda data, cell: done.append(cell.id) or real(data, cell))
+    monkeypatch.setattr(experiment, "run_cell", lambda data, cell, work: done.append(cell.id) or real(data, cell, work))
     run_experiment(config, progress=False)
     assert len(done) == 4 and len(set(done)) == 4  # 1 before the crash + the 3 others, none repeated
 
@@ -100,3 +104,62 @@ def test_a_run_folder_refuses_other_settings(table2_run, emodb_root):
     out, _ = table2_run
     with pytest.raises(ValueError, match="other settings.*protocol"):
         run_experiment(tiny(out, root=str(emodb_root), protocol="table3"), progress=False)
+
+
+def test_a_failed_start_does_not_block_the_folder(tmp_path, emodb_root):
+    with pytest.raises(ValueError, match="--reduce"):
+        run_experiment(tiny(tmp_path, root=str(emodb_root), reduce=["joy"]), progress=False)
+    summary = run_experiment(tiny(tmp_path, root=str(emodb_root), strategies=["imbalanced"],
+                                  settings=TINY | {"max_folds": 1}), progress=False)
+    assert list(summary.index) == ["imbalanced"]
+
+
+def test_merged_cells_give_the_table2_layout_and_refuse_other_runs(table2_run, tmp_path):
+    out, _ = table2_run
+    shutil.copytree(out / "cells", tmp_path / "cells")  # cells copied from other machines: no config.json
+    merged = write_report(tmp_path)
+    assert list(merged.columns) == ["sadness", "average"]
+    assert set(merged.index) == set(pd.read_csv(out / "results.csv")["strategy"])
+    stray = json.loads(next((tmp_path / "cells").glob("*.json")).read_text()) | {"settings": "another-run"}
+    (tmp_path / "cells" / "stray.json").write_text(json.dumps(stray))
+    with pytest.raises(ValueError, match="different settings"):
+        write_report(tmp_path)
+
+
+def test_table3_every_strategy_scaled_alike_and_no_test_speaker_in_training(tmp_path, emodb_root, esc10_root):
+    strategies = ["imbalanced", "under0.4", "sar"]
+    summary = run_experiment(tiny(tmp_path, root=str(emodb_root), protocol="table3", reduce=None,
+                                  strategies=strategies, noise_dir=str(esc10_root),
+                                  settings=TINY | {"max_folds": 1}), progress=False)
+    assert list(summary.index) == strategies and list(summary.columns) == ["UAR", "F-score"]
+    cells = {c["strategy"]: c for c in map(json.loads, map(Path.read_text, (tmp_path / "cells").glob("*.json")))}
+    assert len({json.dumps(c["scaler"]) for c in cells.values()}) == 1  # validation and test scaled alike
+    counts = cells["under0.4"]["train_utterances"]
+    assert min(counts.values()) / max(counts.values()) == pytest.approx(0.4, abs=0.02)
+    assert len(set(cells["sar"]["train_utterances"].values())) == 1
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["fold_scheme"] == "speaker" and config["classifier"]["width"] == TINY["classifier_width"]
+
+
+def test_a_cell_killed_midway_resumes_its_training(tmp_path, emodb_root, monkeypatch):
+    import seraug.experiment as experiment
+
+    real_predict = experiment.predict_proba
+
+    def killed_after_training(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment, "predict_proba", killed_after_training)
+    config = tiny(tmp_path, root=str(emodb_root), strategies=["gan"], settings=TINY | {"max_folds": 1, "epochs": 2})
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(config, progress=False)
+    work = next((tmp_path / "work").iterdir())
+    assert (work / "classifier" / "checkpoint.pt").exists() and any((work / "gan").iterdir())
+    saved = torch.load(work / "classifier" / "checkpoint.pt", weights_only=True)["history"]
+    trained = []
+    real_fit = experiment.fit
+    monkeypatch.setattr(experiment, "predict_proba", real_predict)
+    monkeypatch.setattr(experiment, "fit", lambda *a, **k: trained.append(real_fit(*a, **k)) or trained[-1])
+    run_experiment(config, progress=False)
+    assert trained[0].history == saved  # read from the checkpoint (wall-clock times too), not retrained
+    assert not work.exists()  # the work folder goes once the cell is written

@@ -19,22 +19,30 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import functools
+import hashlib
 import json
 import os
+import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
+import torch.distributed as dist
 from tqdm.auto import tqdm
+
+import seraug
 
 from seraug.arguments import add_corpus_arguments, merge_from_args
 from seraug.augment import augment_waveforms, default_transforms, make_plan, undersample
-from seraug.classifier import TrainConfig, evaluate, fit, predict_proba
+from seraug.classifier import TrainConfig, evaluate, fit, init_distributed, predict_proba
 from seraug.corpora import load_manifest
-from seraug.features import LogMelConfig, extract_features, segments_from_waveforms
+from seraug.features import LogMelConfig, extract_features, resolve_device, segments_from_waveforms
 from seraug.files import atomic_path
+from seraug.folds import SCHEMES as FOLD_SCHEMES
 from seraug.folds import Fold, make_folds, simulate_imbalance
 from seraug.gan import GANOverSampler
 from seraug.normalise import MinMaxScaler
@@ -82,7 +90,7 @@ class ExperimentConfig:
     strategies: list[str] = field(default_factory=lambda: ["imbalanced", "cp", "sa", "sar", "under1.0", "gan"])
     seeds: list[int] = field(default_factory=lambda: [1])
     preset: str = "quick"
-    folds: str = "speaker"
+    folds: str = "auto"
     n_groups: int = 6
     max_folds: int | None = None
     reduce: list[str] | None = None
@@ -97,6 +105,18 @@ class ExperimentConfig:
     settings: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.strategies = list(dict.fromkeys(self.strategies))  # a repeated name would run its cells twice
+        self.seeds = list(dict.fromkeys(self.seeds))
+        if not self.strategies or not self.seeds:
+            raise ValueError("give at least one strategy and one seed")
+        if self.max_folds is not None and self.max_folds < 1:
+            raise ValueError(f"--max-folds must be at least 1, got {self.max_folds}")
+        if self.folds not in ("auto", *FOLD_SCHEMES):
+            raise ValueError(f"unknown fold scheme {self.folds!r}; choose auto, {', '.join(FOLD_SCHEMES)}")
+        # Absolute paths, so a resume from another working directory is recognised as the same run.
+        for name in ("root", "noise_dir", "test_root"):
+            if getattr(self, name) is not None:
+                setattr(self, name, str(Path(getattr(self, name)).expanduser().resolve()))
         if self.protocol not in ("table2", "table3"):
             raise ValueError(f"unknown protocol {self.protocol!r}; choose table2 or table3")
         unknown = [s for s in self.strategies if s not in STRATEGIES]
@@ -139,7 +159,11 @@ class Data:
         test = (load_manifest(config.test_corpus, config.test_root, config.classes, config.merge)
                 if config.test_corpus else None)
         sizes = config.sizes
-        self.folds: list[Fold] = make_folds(manifest, config.folds, config.n_groups, seed=0, test=test)
+        self.scheme = config.folds
+        if self.scheme == "auto":  # the paper's protocols: FEEL-25k's split with a test corpus, IEMOCAP's sessions
+            self.scheme = ("shuffle" if test is not None else
+                           "session" if manifest["session"].notna().all() else "speaker")
+        self.folds: list[Fold] = make_folds(manifest, self.scheme, config.n_groups, seed=0, test=test)
         limit = config.max_folds or sizes.max_folds
         self.folds = self.folds[:limit] if limit else self.folds
         self.manifest = pd.concat([manifest, test], ignore_index=True) if test is not None else manifest
@@ -181,31 +205,38 @@ class Data:
         return np.searchsorted(self.labels, labels).astype(np.int64)
 
 
-def training_set(data: Data, cell: Cell, fold: Fold) -> tuple[np.ndarray, np.ndarray, MinMaxScaler, dict]:
+def training_set(data: Data, cell: Cell, fold: Fold, work: Path | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, MinMaxScaler, dict]:
     """The balanced training segments of a cell, normalised to [-1, 1], their scaler, and what was done.
 
-    The scaler is fitted on the training segments the classifier sees (real and signal-augmented);
-    GAN rows are generated in that normalised space by a GAN trained on the real training segments.
+    The scaler is fitted on the real segments of the cell's training part (after Table 2's removal,
+    before any balancing), so every strategy of a scenario, fold and seed sees validation and test
+    data scaled identically and only the training rows differ. Signal-augmented segments may fall a
+    little outside [-1, 1]; GAN rows are generated in the normalised space by a GAN trained on the real
+    training segments. Signal strategies, copies and undersampling balance *utterances* (the unit the
+    audio transforms act on); the GAN balances *segments* (the unit it generates), as in the paper.
+    ``work``: a folder for the GAN's checkpoints, so an interrupted cell resumes its GAN training.
     """
     train = data.manifest.loc[list(fold.train)]
     if cell.scenario.startswith("reduce-") and cell.strategy != "full":
         train = simulate_imbalance(train, cell.scenario.removeprefix("reduce-"), data.config.reduce_fraction, cell.seed)
+    scaler = MinMaxScaler().fit(data.real(train.index)[0])
     if cell.strategy in UNDERSAMPLING:
-        train = train.loc[undersample(train, float(cell.strategy.removeprefix("under")), seed=cell.seed)["utterance"]]
+        ratio = float(cell.strategy.removeprefix("under"))
+        train = train.loc[undersample(train, ratio, seed=cell.seed, classes=data.labels)["utterance"]]
     if cell.strategy in SIGNAL_STRATEGIES:
-        plan = make_plan(train, cell.strategy.upper(), seed=cell.seed, transforms=data.transforms)
+        plan = make_plan(train, cell.strategy.upper(), seed=cell.seed, transforms=data.transforms, classes=data.labels)
         X, y = _signal_augmented(data, plan)
         utterances = plan["label"].value_counts()
     else:
         X, y, _ = data.real(train.index)
         utterances = train["label"].value_counts()
-    scaler = MinMaxScaler().fit(X)
     X = scaler.transform(X)
     if cell.strategy in ("gan", "bagan"):
         sizes = data.config.sizes
         sampler = GANOverSampler(arch="proposed" if cell.strategy == "gan" else "bagan", width=sizes.gan_width,
                                  ae_epochs=sizes.ae_epochs, gan_epochs=sizes.gan_epochs, random_state=cell.seed,
-                                 device=data.config.device)
+                                 device=data.config.device, out_dir=work / "gan" if work else None)
         X, y = sampler.fit_resample(X, y)
     info = {"train_utterances": utterances.to_dict(),
             "train_segments": {data.labels[k]: int(n) for k, n in zip(*np.unique(y, return_counts=True))},
@@ -223,21 +254,46 @@ def _signal_augmented(data: Data, plan: pd.DataFrame) -> tuple[np.ndarray, np.nd
     return np.concatenate([X_real, X_aug]), np.concatenate([y_real, y_aug])
 
 
-def run_cell(data: Data, cell: Cell) -> dict:
-    """Balance, train, test one cell; returns its result (metrics at the utterance level)."""
+def train_config(config: ExperimentConfig, seed: int) -> TrainConfig:
+    """The classifier's hyper-parameters of every cell of a run (the preset's sizes, the cell's seed)."""
+    sizes = config.sizes
+    return TrainConfig(width=sizes.classifier_width, epochs=sizes.epochs, patience=sizes.patience,
+                       batch_size=sizes.batch_size, lr=sizes.lr, seed=seed, device=config.device)
+
+
+def run_cell(data: Data, cell: Cell, work: Path | None = None) -> dict:
+    """Balance, train, test one cell; returns its result (metrics at the utterance level).
+
+    ``work``: a folder for the cell's GAN and classifier checkpoints; a cell interrupted midway and run
+    again with the same folder continues its training from the last finished epoch.
+    """
     start = time.time()
     fold = next(f for f in data.folds if f.name == cell.fold)
-    X_train, y_train, scaler, info = training_set(data, cell, fold)
+    X_train, y_train, scaler, info = _shared_training_set(data, cell, fold, work)
     X_val, y_val, utt_val = data.real(fold.validation)
     X_test, y_test, utt_test = data.real(fold.test)
-    sizes = data.config.sizes
-    train_config = TrainConfig(width=sizes.classifier_width, epochs=sizes.epochs, patience=sizes.patience,
-                               batch_size=sizes.batch_size, lr=sizes.lr, seed=cell.seed, device=data.config.device)
-    result = fit(X_train, y_train, scaler.transform(X_val), y_val, utt_val, len(data.labels), train_config,
-                 progress=False)
+    result = fit(X_train, y_train, scaler.transform(X_val), y_val, utt_val, len(data.labels),
+                 train_config(data.config, cell.seed), checkpoint_dir=work / "classifier" if work else None,
+                 progress=False, scaler=scaler)
     metrics = evaluate(predict_proba(result.model, scaler.transform(X_test)), y_test, utt_test)
     return {"cell": cell.id, **asdict(cell), "labels": data.labels, **metrics, **info, "best_epoch": result.best_epoch,
             "history": result.history, "seconds": round(time.time() - start, 1)}
+
+
+def _shared_training_set(data: Data, cell: Cell, fold: Fold, work: Path | None):
+    """:func:`training_set`, built once on rank 0 and sent to every rank under ``torchrun``.
+
+    Every rank must shard the same rows, and GAN training on CUDA is not bit-reproducible, so the
+    other ranks wait (for as long as a GAN trains) rather than build their own.
+    """
+    device = resolve_device(data.config.device)
+    ddp = init_distributed(device.type)
+    if ddp.world_size == 1:
+        return training_set(data, cell, fold, work)
+    payload = [training_set(data, cell, fold, work) if ddp.is_main else None]
+    dist.broadcast_object_list(payload, src=0,
+                               device=torch.device("cuda", ddp.local_rank) if device.type == "cuda" else None)
+    return payload[0]
 
 
 def _write_json(path: Path, payload: dict) -> None:
@@ -253,19 +309,36 @@ def _jsonable(value):
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
-GRID_FIELDS = ("strategies", "seeds", "only", "reduce", "max_folds", "device")
-"""Config fields that choose which cells run; all others change a cell's result, so a run folder keeps them."""
+GRID_FIELDS = ("out", "strategies", "seeds", "only", "reduce", "max_folds", "device", "versions")
+"""Config fields that choose which cells run (or where, or with what software); all others change a
+cell's result, so a run folder keeps them."""
 
 
-def _check_same_settings(out: Path, config: ExperimentConfig) -> None:
-    """Refuse to mix cells made with different settings in one folder (a resume must not change them)."""
+def full_config(config: ExperimentConfig, scheme: str) -> dict:
+    """Everything a run's results depend on, as written to ``OUT/config.json``: the options, the
+    preset's sizes, the classifier's and the front end's settings, the fold scheme used, and versions."""
+    return json.loads(json.dumps(asdict(config) | {
+        "sizes": asdict(config.sizes), "fold_scheme": scheme, "fold_seed": 0,
+        "classifier": {k: v for k, v in asdict(train_config(config, 0)).items() if k != "seed"},
+        "features": asdict(LogMelConfig()),
+        "versions": {"seraug": seraug.__version__, "torch": torch.__version__, "numpy": np.__version__,
+                     "python": sys.version.split()[0]}}))
+
+
+def settings_hash(config: dict) -> str:
+    """Short hash of the settings that change results (all but :data:`GRID_FIELDS`), stored in every cell
+    so that cells of different runs are never mixed in one table."""
+    kept = {k: v for k, v in config.items() if k not in GRID_FIELDS}
+    return hashlib.blake2b(json.dumps(kept, sort_keys=True).encode(), digest_size=8).hexdigest()
+
+
+def _check_same_settings(out: Path, config: dict) -> None:
+    """Refuse to add cells made with other settings to a folder that holds finished cells."""
     path = out / "config.json"
-    if not path.exists():
+    if not path.exists() or not any((out / "cells").glob("*.json")):
         return
-    before = {k: v for k, v in json.loads(path.read_text()).items() if k not in GRID_FIELDS}
-    now = {k: v for k, v in json.loads(json.dumps(asdict(config) | {"sizes": asdict(config.sizes)})).items()
-           if k not in GRID_FIELDS}
-    changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+    before = json.loads(path.read_text())
+    changed = sorted(k for k in (before.keys() | config.keys()) - set(GRID_FIELDS) if before.get(k) != config.get(k))
     if changed:
         raise ValueError(f"{out}: holds a run with other settings ({', '.join(changed)} differ); "
                          f"use another --out, or the same settings to resume")
@@ -274,20 +347,25 @@ def _check_same_settings(out: Path, config: ExperimentConfig) -> None:
 def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFrame:
     """Run every unfinished cell of the grid, then write the tables and figures; returns the summary.
 
+    Each cell trains in ``OUT/work/<cell>/`` (GAN and classifier checkpoints, removed once the cell's
+    result is written), so a run killed in the middle of a long cell resumes that cell's training.
     Under ``torchrun`` every process runs the same cells (the classifier's training is distributed) and
     only rank 0 writes.
     """
     out = Path(config.out)
-    _check_same_settings(out, config)
     writer = int(os.environ.get("RANK", "0")) == 0
-    if writer:
-        _write_json(out / "config.json", asdict(config) | {"sizes": asdict(config.sizes)})
     data = Data(config)
+    settings = full_config(config, data.scheme)
+    _check_same_settings(out, settings)
+    if writer:
+        _write_json(out / "config.json", settings)
     todo = [c for c in data.cells() if not c.path(out).exists()]
     for cell in tqdm(todo, desc="cells", unit="cell", disable=not progress or not writer):
-        result = run_cell(data, cell)
+        work = out / "work" / cell.path(out).stem
+        result = run_cell(data, cell, work) | {"settings": settings_hash(settings)}
         if writer:
             _write_json(cell.path(out), result)
+            shutil.rmtree(work, ignore_errors=True)
     return write_report(out) if writer else pd.DataFrame()
 
 
@@ -304,9 +382,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seeds", default="1", help="comma-separated seeds (default %(default)s)")
     p.add_argument("--preset", choices=list(PRESETS), default="quick",
                    help="quick: tiny widths, few epochs, 2 folds, for 2 CPU cores; paper: the paper's sizes, all folds")
-    p.add_argument("--folds", choices=["speaker", "session", "groups", "shuffle"], default="speaker",
-                   help="leave-one-speaker-out (default), leave-one-session-out (IEMOCAP), speaker groups, or an "
-                        "80/20 shuffle split with --test-corpus as the test set (the paper's FEEL-25k protocol)")
+    p.add_argument("--folds", choices=["auto", *FOLD_SCHEMES], default="auto",
+                   help="speaker: leave one speaker out; session: leave one session out; groups: --n-groups "
+                        "speaker groups; shuffle: an 80/20 training/validation split with --test-corpus as the "
+                        "test set (the paper's FEEL-25k protocol); auto (default): shuffle with --test-corpus, "
+                        "else session when every utterance has one (IEMOCAP), else speaker")
     p.add_argument("--n-groups", type=int, default=6, help="speaker groups for --folds groups (default 6)")
     p.add_argument("--max-folds", type=int, help="use only the first N folds (default: the preset's)")
     p.add_argument("--reduce", help="table2: classes to reduce in turn (default: every class but neutral)")

@@ -36,6 +36,7 @@ def load_cells(out: Path) -> list[dict]:
 
 
 def _mean_std(values: pd.Series) -> str:
+    """Mean ± population standard deviation (ddof 0, so one fold gives ± 0.0), in percent."""
     return f"{100 * values.mean():.1f} ± {100 * values.std(ddof=0):.1f}"
 
 
@@ -105,15 +106,29 @@ def _plot_confusions(cells: list[dict], strategies: list[str], path: Path) -> No
     plt.close(fig)
 
 
+def _check_one_run(cells: list[dict], out: Path) -> str:
+    """The protocol of the cells, after checking they come from one run's settings (cells copied together
+    from several machines must have been made with the same options)."""
+    hashes = {c.get("settings") for c in cells}
+    if len(hashes) > 1:
+        raise ValueError(f"{out / 'cells'}: holds cells of runs with different settings ({len(hashes)} kinds); "
+                         "merge only cells made with the same options")
+    reduced = {c["scenario"].startswith("reduce-") for c in cells}
+    if len(reduced) > 1:
+        raise ValueError(f"{out / 'cells'}: mixes table2 (reduce-*) and table3 (natural) cells")
+    return "table2" if reduced.pop() else "table3"
+
+
 def write_report(out: str | Path) -> pd.DataFrame:
     """Write the tables and figures of ``out`` (see the module docstring); returns the summary table.
 
-    The protocol and the row order come from ``out/config.json``, written when the run started.
+    The protocol follows from the cells' scenarios; the row order is the run's ``--strategies`` order
+    (from ``out/config.json``) where there is one, else alphabetical.
     """
     out = Path(out)
     config = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
-    protocol = config.get("protocol", "table3")
     cells = load_cells(out)
+    protocol = _check_one_run(cells, out)
     results = pd.DataFrame([{k: c[k] for k in ("scenario", "fold", "strategy", "seed", *METRICS, "seconds")}
                             for c in cells])
     results.to_csv(out / "results.csv", index=False)
@@ -131,6 +146,8 @@ def write_report(out: str | Path) -> pd.DataFrame:
         text += ["## Paired with `imbalanced` (UAR points)\n",
                  shown.round(3).to_markdown(index=False)]
         _plot_comparison(comparison, out / "comparison.png")
+    elif "imbalanced" not in present:
+        text += ["No paired comparison: add `imbalanced` to `--strategies` to compare every strategy with it."]
     (out / "summary.md").write_text("\n".join(text) + "\n")
     _plot_confusions(cells, order, out / "confusion.png")
     return summary

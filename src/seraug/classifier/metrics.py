@@ -76,6 +76,9 @@ def _segment_table(segment_probs: np.ndarray, utterance_ids: np.ndarray) -> tupl
         raise ValueError(f"segment_probs must have shape (N, K) with N > 0, got {probs.shape}")
     if ids.shape != (len(probs),):
         raise ValueError(f"utterance_ids must have shape ({len(probs)},) like segment_probs' rows, got {ids.shape}")
+    if not np.isfinite(probs).all():  # a diverged model: NaN would silently vote for class 0
+        raise ValueError(f"segment_probs holds {int((~np.isfinite(probs)).sum())} non-finite values "
+                         "(a diverged model?)")
     return probs, ids
 
 

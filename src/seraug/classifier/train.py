@@ -34,6 +34,7 @@ so every rank keeps the same history, stops at the same epoch and returns the sa
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hashlib
 import os
 import time
@@ -52,6 +53,7 @@ from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
 from seraug.features import resolve_device
 from seraug.files import atomic_path
+from seraug.normalise import MinMaxScaler
 
 UNNORMALISED = 10.0
 """|value| above which training segments are taken for un-normalised dB and refused."""
@@ -162,11 +164,13 @@ def init_distributed(device_type: str) -> Distributed:
 
     Idempotent: a group that is already initialised is reused, so a caller may call :func:`fit` many
     times. The caller may ``torch.distributed.destroy_process_group()`` at the end of its script.
+    Collective operations wait up to 12 hours, since ranks may wait while rank 0 prepares data.
     """
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return Distributed()
-    if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
+    if not dist.is_initialized():  # a long timeout: other ranks may wait while rank 0 trains a GAN
+        dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo",
+                                timeout=datetime.timedelta(hours=12))
     return Distributed(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
 
@@ -227,20 +231,29 @@ def predict_proba(
     return torch.cat(out).numpy()
 
 
-def save_model(model: VGG19, path: str | Path) -> None:
-    """Write the model's constructor arguments and weights to ``path`` (atomically)."""
+def save_model(model: VGG19, path: str | Path, scaler: MinMaxScaler | None = None) -> None:
+    """Write the model's constructor arguments, weights and input scaler to ``path`` (atomically).
+
+    ``scaler``: the normalisation its inputs need (default: ``model.scaler``, set by :func:`fit`).
+    """
+    scaler = scaler if scaler is not None else model.scaler
     with atomic_path(path) as tmp:
-        torch.save({"config": model.config, "state_dict": model.state_dict()}, tmp)
+        torch.save({"config": model.config, "state_dict": model.state_dict(),
+                    "scaler": scaler.to_dict() if scaler is not None else None}, tmp)
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> VGG19:
-    """Rebuild a model written by :func:`save_model` (eval mode, on ``device``)."""
+    """Rebuild a model written by :func:`save_model` (eval mode, on ``device``), its scaler in ``.scaler``.
+
+    Classify segments in dB with ``predict_proba(model, model.scaler.transform(X))``.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no saved classifier here")
     saved = torch.load(path, map_location="cpu", weights_only=True)
     model = VGG19(**saved["config"])
     model.load_state_dict(saved["state_dict"])
+    model.scaler = MinMaxScaler.from_dict(saved["scaler"]) if saved.get("scaler") else None
     return model.to(resolve_device(device)).eval()
 
 
@@ -329,6 +342,7 @@ def fit(
     config: TrainConfig = TrainConfig(),
     checkpoint_dir: str | Path | None = None,
     progress: bool = True,
+    scaler: MinMaxScaler | None = None,
 ) -> FitResult:
     """Train VGG19 on segments; keep the weights of the epoch with the best validation UAR.
 
@@ -344,6 +358,7 @@ def fit(
             it when it already holds the same run on the same data, raising ValueError if it holds a
             different one; only ``epochs`` may change) and ``model.pt`` (:func:`save_model`) at the end.
         progress: show a progress bar (rank 0 only).
+        scaler: the normalisation that made ``X_train`` (kept as ``model.scaler`` and saved in ``model.pt``).
 
     Returns:
         A :class:`FitResult` (the best model and the per-epoch history), the same on every rank.
@@ -415,6 +430,9 @@ def fit(
                 dist.all_reduce(totals)
             loss_sum_all, seen = totals.tolist()  # waits for the GPU, so the time below is real
             seconds = time.perf_counter() - started
+            if not np.isfinite(loss_sum_all):
+                raise FloatingPointError(f"VGG19 training diverged in epoch {epoch + 1} (non-finite loss); "
+                                         f"lower the learning rate (now {config.lr})")
 
             # Validate on rank 0 (utterance-level, after voting) and share the scores with every rank.
             scores = torch.zeros(3, dtype=torch.float64, device=device)
@@ -453,6 +471,7 @@ def fit(
         best = VGG19(**model_config)
         best.load_state_dict(best_weights)
         best = best.to(device, memory_format=layout).eval()
+        best.scaler = scaler
         if checkpoint is not None and ddp.is_main:
             save_model(best, checkpoint.parent / "model.pt")
     return FitResult(best, history, best_epoch, best_uar, stopped and len(history) < config.epochs)

@@ -55,7 +55,8 @@ class VGG19(nn.Module):
         input_size: ``(H, W)`` of the segments; both must be multiples of 32 (five 2x2 poolings).
 
     The constructor arguments are kept in ``self.config`` so a saved model can be rebuilt
-    (see :func:`seraug.classifier.train.load_model`).
+    (see :func:`seraug.classifier.train.load_model`); ``self.scaler`` is the
+    :class:`seraug.normalise.MinMaxScaler` its inputs need once it is trained (None before).
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class VGG19(nn.Module):
             raise ValueError(f"input_size must be positive multiples of 32 (five 2x2 poolings), got {input_size}")
         self.config = {"n_classes": n_classes, "width": width, "batch_norm": batch_norm, "dropout": dropout,
                        "input_size": (height, wide)}
+        self.scaler = None  # the MinMaxScaler its inputs need, once trained (saved with it by save_model)
 
         layers: list[nn.Module] = []
         channels = 1
