@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seraug.audio import SAMPLE_RATE
-from seraug.augment import NoiseBank, audio_length, augment_waveforms, default_transforms
+from seraug.audio import SAMPLE_RATE, audio_length
+from seraug.augment import NoiseBank, augment_waveforms, default_transforms
 from seraug.corpora import load_manifest
 
 
