@@ -100,10 +100,15 @@ def test_cli_errors_are_one_line(tmp_path, emodb_root, capsys):
     assert "--noise-dir" in capsys.readouterr().err
 
 
-def test_a_run_folder_refuses_other_settings(table2_run, emodb_root):
+def test_a_run_folder_refuses_other_settings(table2_run, emodb_root, monkeypatch):
     out, _ = table2_run
     with pytest.raises(ValueError, match="other settings.*protocol"):
         run_experiment(tiny(out, root=str(emodb_root), protocol="table3"), progress=False)
+    import seraug.experiment as experiment
+
+    monkeypatch.setattr(experiment, "run_cell", lambda *a: pytest.fail("a finished cell ran again"))
+    # the same run from another device and another spelling of the corpus path resumes (nothing left to do)
+    run_experiment(tiny(out, root=f"{emodb_root}/wav/..", device="auto"), progress=False)
 
 
 def test_a_failed_start_does_not_block_the_folder(tmp_path, emodb_root):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
 import pandas as pd
 
 from seraug.corpora import CORPORA, CorpusError, load_manifest
@@ -36,3 +37,38 @@ def merge_from_args(args: argparse.Namespace) -> dict[str, str] | None:
 def manifest_from_args(args: argparse.Namespace) -> pd.DataFrame:
     """The manifest that ``--corpus/--root/--classes/--merge`` describe."""
     return load_manifest(args.corpus, args.root, args.classes, merge_from_args(args))
+
+
+def speaker_list(text: str) -> list[str]:
+    """``"03, 08"`` -> ``["03", "08"]``."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def add_speaker_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--speakers`` / ``--exclude-speakers``: the training part of a fold, so held-out speakers stay out."""
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--speakers", type=speaker_list, metavar="A,B,...",
+                     help="keep only these speakers (the fold's training part)")
+    who.add_argument("--exclude-speakers", type=speaker_list, metavar="A,B,...",
+                     help="drop these speakers (the fold's test and validation speakers)")
+
+
+def chosen_speakers(table: pd.DataFrame, args: argparse.Namespace, source: str) -> np.ndarray:
+    """Boolean mask over the rows of ``table`` (a manifest or a feature store's segments) of the speakers that
+    ``--speakers`` / ``--exclude-speakers`` choose (all rows when neither is given).
+
+    Raises:
+        ValueError: a named speaker is not in ``table`` (``source`` says where it was looked for), or the
+            choice leaves a class of ``table`` without rows.
+    """
+    named = args.speakers or args.exclude_speakers or []
+    unknown = sorted(set(named) - set(table["speaker"]))
+    if unknown:
+        raise ValueError(f"speaker(s) {', '.join(unknown)} not in {source}; present: "
+                         f"{', '.join(sorted(table['speaker'].unique()))}")
+    mask = table["speaker"].isin(named).to_numpy()
+    mask = mask if args.speakers else ~mask
+    lost = sorted(set(table["label"]) - set(table.loc[mask, "label"]))
+    if lost:
+        raise ValueError(f"the chosen speakers have no {', '.join(lost)}: every class must keep some of its data")
+    return mask

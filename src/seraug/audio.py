@@ -94,7 +94,8 @@ def audio_length(path: str) -> int:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as err:
         raise AudioError(path, f"unreadable audio ({err})") from None
-    return round(info.frames * SAMPLE_RATE / info.samplerate)  # the length soxr's resampler returns
+    # soxr's output length: frames * 16000 / rate rounded half up (Python's round() would go to even)
+    return (2 * info.frames * SAMPLE_RATE + info.samplerate) // (2 * info.samplerate)
 
 
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, subtype: str = "PCM_16") -> None:

@@ -171,9 +171,19 @@ class Data:
             raise ValueError("utterance ids repeat between the training and the test corpus")
         self.labels = sorted(self.manifest["label"].unique())
         self.feature_config = LogMelConfig()
-        self.X, self.segments = extract_features(self.manifest, Path(config.out) / "features", self.feature_config,
-                                                 device=config.device)
         self.manifest = self.manifest.set_index("utterance", drop=False)
+
+    @functools.cached_property
+    def store(self) -> tuple[np.ndarray, pd.DataFrame]:
+        """The real segments (dB) and their table, extracted on first use into ``OUT/features`` (cached)."""
+        return extract_features(self.manifest.reset_index(drop=True), Path(self.config.out) / "features",
+                                self.feature_config, device=self.config.device)
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the corpus as the run sees it (utterances, speakers, labels, sessions), wherever it lies."""
+        table = self.manifest[["utterance", "speaker", "label", "session", "corpus"]].to_csv(index=False)
+        return hashlib.blake2b(table.encode(), digest_size=8).hexdigest()
 
     def scenarios(self) -> list[str]:
         if self.config.protocol == "table3":
@@ -193,8 +203,9 @@ class Data:
 
     def real(self, utterances: pd.Index | list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cached segments of some utterances: ``X`` (dB), label indices, utterance ids."""
-        rows = np.flatnonzero(self.segments["utterance"].isin(set(utterances)).to_numpy())
-        return self.X[rows], self.encode(self.segments["label"].to_numpy()[rows]), self.segments["utterance"].to_numpy()[rows]
+        X, segments = self.store
+        rows = np.flatnonzero(segments["utterance"].isin(set(utterances)).to_numpy())
+        return X[rows], self.encode(segments["label"].to_numpy()[rows]), segments["utterance"].to_numpy()[rows]
 
     @functools.cached_property
     def transforms(self) -> dict:
@@ -309,17 +320,21 @@ def _jsonable(value):
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
-GRID_FIELDS = ("out", "strategies", "seeds", "only", "reduce", "max_folds", "device", "versions")
-"""Config fields that choose which cells run (or where, or with what software); all others change a
-cell's result, so a run folder keeps them."""
+GRID_FIELDS = ("out", "strategies", "seeds", "only", "reduce", "max_folds", "device", "versions",
+               "root", "test_root", "noise_dir", "folds", "settings")
+"""Config fields that do not change a cell's result: which cells run, on which machine and where the
+files lie. The corpus counts by its ``corpus_fingerprint``, ``folds`` by the ``fold_scheme`` it resolved
+to and ``settings`` by the ``sizes`` it gave; every other field changes results, so a run folder keeps it."""
 
 
-def full_config(config: ExperimentConfig, scheme: str) -> dict:
+def full_config(config: ExperimentConfig, data: Data) -> dict:
     """Everything a run's results depend on, as written to ``OUT/config.json``: the options, the
-    preset's sizes, the classifier's and the front end's settings, the fold scheme used, and versions."""
+    corpus fingerprint, the preset's sizes, the classifier's and the front end's settings, the fold
+    scheme used, and versions."""
+    classifier = {k: v for k, v in asdict(train_config(config, 0)).items() if k not in ("seed", "device")}
     return json.loads(json.dumps(asdict(config) | {
-        "sizes": asdict(config.sizes), "fold_scheme": scheme, "fold_seed": 0,
-        "classifier": {k: v for k, v in asdict(train_config(config, 0)).items() if k != "seed"},
+        "corpus_fingerprint": data.fingerprint, "sizes": asdict(config.sizes), "fold_scheme": data.scheme,
+        "fold_seed": 0, "classifier": classifier,
         "features": asdict(LogMelConfig()),
         "versions": {"seraug": seraug.__version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": sys.version.split()[0]}}))
@@ -333,15 +348,18 @@ def settings_hash(config: dict) -> str:
 
 
 def _check_same_settings(out: Path, config: dict) -> None:
-    """Refuse to add cells made with other settings to a folder that holds finished cells."""
+    """Refuse to add cells made with other settings to a folder that holds finished cells; with none
+    finished, drop the checkpoints of cells begun with other settings (they could not be resumed)."""
     path = out / "config.json"
-    if not path.exists() or not any((out / "cells").glob("*.json")):
+    if not path.exists() or settings_hash(json.loads(path.read_text())) == settings_hash(config):
         return
-    before = json.loads(path.read_text())
-    changed = sorted(k for k in (before.keys() | config.keys()) - set(GRID_FIELDS) if before.get(k) != config.get(k))
-    if changed:
+    if any((out / "cells").glob("*.json")):
+        before = json.loads(path.read_text())
+        changed = sorted(k for k in (before.keys() | config.keys()) - set(GRID_FIELDS)
+                         if before.get(k) != config.get(k))
         raise ValueError(f"{out}: holds a run with other settings ({', '.join(changed)} differ); "
                          f"use another --out, or the same settings to resume")
+    shutil.rmtree(out / "work", ignore_errors=True)
 
 
 def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFrame:
@@ -354,8 +372,8 @@ def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFr
     """
     out = Path(config.out)
     writer = int(os.environ.get("RANK", "0")) == 0
-    data = Data(config)
-    settings = full_config(config, data.scheme)
+    data = Data(config)  # corpus and folds; the features are extracted after the check below
+    settings = full_config(config, data)
     _check_same_settings(out, settings)
     if writer:
         _write_json(out / "config.json", settings)

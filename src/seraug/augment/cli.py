@@ -25,7 +25,7 @@ from seraug.augment.transforms import (
     TimeStretch,
     Transform,
 )
-from seraug.arguments import add_corpus_arguments, manifest_from_args
+from seraug.arguments import add_corpus_arguments, add_speaker_arguments, chosen_speakers, manifest_from_args
 
 DESCRIPTION = """\
 Balance the training part of a corpus and write it to OUT: the augmented audio as WAV (32-bit float,
@@ -56,10 +56,6 @@ example: seraug augment --corpus emodb --root ../shared/data/emodb --strategy SA
 """
 
 
-def _speakers(text: str) -> list[str]:
-    return [s.strip() for s in text.split(",") if s.strip()]
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `seraug augment` on a subparsers object; its ``func`` returns an exit code."""
     p = subparsers.add_parser("augment", help="balance a training set: Table 1 augmentation or undersampling",
@@ -71,11 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seeds every random choice; same seed, same audio (default 0)")
     p.add_argument("--ratio", type=float,
                    help="RU only: N_minority / N_majority after undersampling, in (0, 1] (default 1.0)")
-    who = p.add_mutually_exclusive_group()
-    who.add_argument("--speakers", type=_speakers, metavar="A,B,...",
-                     help="keep only these speakers (the fold's training part)")
-    who.add_argument("--exclude-speakers", type=_speakers, metavar="A,B,...",
-                     help="drop these speakers (the fold's test and validation speakers)")
+    add_speaker_arguments(p)
     p.add_argument("--noise-dir", help="folder of background-noise clips (wav/flac/ogg/mp3, searched recursively), "
                                        "e.g. ESC-50; needed (and read) by SA, SAR, SAR_M and SAR_B only")
     p.add_argument("--no-noise-loop", action="store_true",
@@ -99,13 +91,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def training_manifest(args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
     """The corpus restricted to the chosen speakers, and every class of the corpus (each must remain)."""
     corpus = manifest_from_args(args)
-    chosen = args.speakers or args.exclude_speakers or []
-    unknown = sorted(set(chosen) - set(corpus["speaker"]))
-    if unknown:
-        raise AugmentError(f"speaker(s) {', '.join(unknown)} not in the corpus; present: "
-                           f"{', '.join(sorted(corpus['speaker'].unique()))}")
-    keep = corpus["speaker"].isin(chosen)
-    manifest = corpus[keep] if args.speakers else corpus[~keep]
+    manifest = corpus[chosen_speakers(corpus, args, "the corpus")]
     return manifest.reset_index(drop=True), sorted(corpus["label"].unique())
 
 

@@ -160,7 +160,8 @@ def make_plan(
 def _augmented_row(source: pd.Series, kind: str, names: Sequence[str], transforms: Mapping[str, Transform],
                    rng: np.random.Generator, augmentations: dict[str, int]) -> dict:
     name = names[int(rng.integers(len(names)))]
-    params = transforms[name].sample(rng, audio_length(source["path"]))
+    length = audio_length(source["path"]) if name == "BN" else 0  # only BN places a window (a header read)
+    params = transforms[name].sample(rng, length)
     augmentations[source["utterance"]] = augmentations.get(source["utterance"], 0) + 1
     return {"utterance": f"{source['utterance']}+{name}{augmentations[source['utterance']]}",
             "source": source["utterance"], "source_path": source["path"],

@@ -5,7 +5,8 @@ augmentation plan can be drawn before any speech is decoded or any audio written
 
 - ``sample(rng, n_samples) -> params``: draws the transform's parameters from its validated ranges with
   a :class:`numpy.random.Generator` (the plan's seed), for a source utterance of ``n_samples`` samples
-  (only BN uses the length, to place its noise window); ``params`` is a JSON-able dict the plan records.
+  (only BN uses the length, to place its noise window; planners pass 0 to the others rather than read
+  every file's header); ``params`` is a JSON-able dict the plan records.
 - ``apply(audio, params) -> audio``: applies exactly those parameters, deterministically. The ranges
   play no part here, so a plan read back from CSV renders bit-identical audio.
 

@@ -11,6 +11,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from seraug.arguments import add_speaker_arguments, chosen_speakers
 from seraug.gan.config import ARCHS, GANConfig
 
 
@@ -35,9 +36,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="MODEL", help="model folder to write (or resume)")
     p.add_argument("--device", default="auto", help="torch device: auto (CUDA when available), cpu, cuda")
     p.add_argument("--no-report", action="store_true", help="skip grid, quality report and WAVs after training")
-    part = p.add_mutually_exclusive_group()
-    part.add_argument("--speakers", help="comma-separated speakers to train on, e.g. 03,08 (default: all)")
-    part.add_argument("--exclude-speakers", help="comma-separated speakers to leave out (e.g. test speakers)")
+    add_speaker_arguments(p)
     _add_report_options(p)
     for f in fields(GANConfig):
         flag = "--" + f.name.replace("_", "-")
@@ -139,24 +138,6 @@ def _report(models: dict, X_db, segments, out: Path, args: argparse.Namespace) -
         print(f"wrote {out / 'samples'}/*.wav")
 
 
-def _speaker_mask(speakers, keep: str | None, leave_out: str | None):
-    """Boolean array over segments: speakers in ``keep``, or not in ``leave_out`` (comma-separated names)."""
-    import numpy as np
-
-    chosen = keep if keep is not None else leave_out
-    if chosen is None:
-        return np.ones(len(speakers), dtype=bool)
-    names = {name.strip() for name in chosen.split(",")} - {""}
-    known = sorted(speakers.unique())
-    if not names or names - set(known):
-        raise ValueError(f"unknown speakers in {chosen!r}; the feature store has {', '.join(known)}")
-    mask = speakers.isin(names).to_numpy()
-    mask = mask if keep is not None else ~mask
-    if not mask.any():
-        raise ValueError("--exclude-speakers leaves no segments to train on")
-    return mask
-
-
 def _train(args: argparse.Namespace) -> int:
     from seraug.features import load_features
     from seraug.gan.train import TrainingDivergedError, train_gan
@@ -164,7 +145,7 @@ def _train(args: argparse.Namespace) -> int:
 
     config = GANConfig(**{f.name: getattr(args, f.name) for f in fields(GANConfig)})
     X_db, segments, features = load_features(args.features)
-    keep = _speaker_mask(segments["speaker"], args.speakers, args.exclude_speakers)
+    keep = chosen_speakers(segments, args, "the feature store")
     X_db, segments = X_db[keep], segments[keep].reset_index(drop=True)
     class_names = sorted(segments["label"].unique())
     y = segments["label"].map({name: k for k, name in enumerate(class_names)}).to_numpy()

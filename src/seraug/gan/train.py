@@ -267,7 +267,7 @@ class _Run:
         ratios = []
         for k, real in enumerate(self.real_diversity):
             samples = sample_images(self.generator, self.gaussians, k, DIVERSITY_SAMPLES, self.config.seed + k)
-            ratios.append(mean_pairwise_distance(samples) / real if real > 0 else math.inf)
+            ratios.append(mean_pairwise_distance(samples, self.config.seed) / real if real > 0 else math.inf)
         return ratios
 
     # --- the phases
