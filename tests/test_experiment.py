@@ -167,4 +167,4 @@ def test_a_cell_killed_midway_resumes_its_training(tmp_path, emodb_root, monkeyp
     monkeypatch.setattr(experiment, "fit", lambda *a, **k: trained.append(real_fit(*a, **k)) or trained[-1])
     run_experiment(config, progress=False)
     assert trained[0].history == saved  # read from the checkpoint (wall-clock times too), not retrained
-    assert not work.exists()  # the work folder goes once the cell is written
+    assert not work.exists() and not (tmp_path / "work").exists()  # work goes once the cells are written

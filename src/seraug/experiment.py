@@ -384,6 +384,8 @@ def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFr
         if writer:
             _write_json(cell.path(out), result)
             shutil.rmtree(work, ignore_errors=True)
+    if writer and not any((out / "work").glob("*")):
+        shutil.rmtree(out / "work", ignore_errors=True)
     return write_report(out) if writer else pd.DataFrame()
 
 

@@ -91,8 +91,12 @@ def _plot_comparison(comparison: pd.DataFrame, path: Path) -> None:
 
 def _plot_confusions(cells: list[dict], strategies: list[str], path: Path) -> None:
     labels = cells[0]["labels"]
-    fig, axes = plt.subplots(1, len(strategies), figsize=(3.2 * len(strategies), 3.4), squeeze=False)
-    for ax, strategy in zip(axes[0], strategies):
+    cols = min(5, len(strategies))  # wrap many strategies into rows of 5 panels
+    rows = -(-len(strategies) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.4 * rows), squeeze=False)
+    for ax in axes.flat[len(strategies):]:
+        ax.axis("off")
+    for ax, strategy in zip(axes.flat, strategies):
         total = sum(np.array(c["confusion"]) for c in cells if c["strategy"] == strategy)
         rates = total / np.maximum(total.sum(axis=1, keepdims=True), 1)
         ax.imshow(rates, vmin=0, vmax=1, cmap="Blues")
@@ -100,7 +104,8 @@ def _plot_confusions(cells: list[dict], strategies: list[str], path: Path) -> No
         ax.set_xticks(range(len(labels)), [label[:4] for label in labels], rotation=90)
         ax.set_yticks(range(len(labels)), [label[:4] for label in labels])
         ax.set_xlabel("predicted")
-    axes[0][0].set_ylabel("true")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("true")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
