@@ -101,6 +101,7 @@ class ExperimentConfig:
     test_root: str | None = None
     noise_dir: str | None = None
     device: str = "auto"
+    compile: bool = False
     only: list[str] | None = None
     settings: dict = field(default_factory=dict)
 
@@ -269,7 +270,8 @@ def train_config(config: ExperimentConfig, seed: int) -> TrainConfig:
     """The classifier's hyper-parameters of every cell of a run (the preset's sizes, the cell's seed)."""
     sizes = config.sizes
     return TrainConfig(width=sizes.classifier_width, epochs=sizes.epochs, patience=sizes.patience,
-                       batch_size=sizes.batch_size, lr=sizes.lr, seed=seed, device=config.device)
+                       batch_size=sizes.batch_size, lr=sizes.lr, seed=seed, device=config.device,
+                       compile=config.compile)
 
 
 def run_cell(data: Data, cell: Cell, work: Path | None = None) -> dict:
@@ -320,10 +322,10 @@ def _jsonable(value):
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
-GRID_FIELDS = ("out", "strategies", "seeds", "only", "reduce", "max_folds", "device", "versions",
+GRID_FIELDS = ("out", "strategies", "seeds", "only", "reduce", "max_folds", "device", "compile", "versions",
                "root", "test_root", "noise_dir", "folds", "settings")
-"""Config fields that do not change a cell's result: which cells run, on which machine and where the
-files lie. The corpus counts by its ``corpus_fingerprint``, ``folds`` by the ``fold_scheme`` it resolved
+"""Config fields that do not change a cell's result: which cells run, on which machine (and how fast)
+and where the files lie. The corpus counts by its ``corpus_fingerprint``, ``folds`` by the ``fold_scheme`` it resolved
 to and ``settings`` by the ``sizes`` it gave; every other field changes results, so a run folder keeps it."""
 
 
@@ -331,7 +333,7 @@ def full_config(config: ExperimentConfig, data: Data) -> dict:
     """Everything a run's results depend on, as written to ``OUT/config.json``: the options, the
     corpus fingerprint, the preset's sizes, the classifier's and the front end's settings, the fold
     scheme used, and versions."""
-    classifier = {k: v for k, v in asdict(train_config(config, 0)).items() if k not in ("seed", "device")}
+    classifier = {k: v for k, v in asdict(train_config(config, 0)).items() if k not in ("seed", "device", "compile")}
     return json.loads(json.dumps(asdict(config) | {
         "corpus_fingerprint": data.fingerprint, "sizes": asdict(config.sizes), "fold_scheme": data.scheme,
         "fold_seed": 0, "classifier": classifier,
@@ -414,6 +416,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--test-root", help="with --folds shuffle: the separate test corpus's folder")
     p.add_argument("--noise-dir", help="folder of background-noise clips for BN (sa, sar, sar_m, sar_b)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the classifier (faster epochs on a GPU after a slower first one)")
     p.add_argument("--only", action="append",
                    help="run only cells whose id matches this glob, e.g. 'reduce-sadness/*/gan/*' (repeatable); "
                         "ids are scenario/fold/strategy/seedN")
@@ -438,6 +442,7 @@ def _command(args: argparse.Namespace) -> int:
             reduce=[c.strip() for c in args.reduce.split(",")] if args.reduce else None, classes=args.classes,
             merge=merge_from_args(args),
             test_corpus=args.test_corpus, test_root=args.test_root, noise_dir=args.noise_dir, device=args.device,
+            compile=args.compile,
             only=args.only)
         run_experiment(config)
     print((Path(args.out) / "summary.md").read_text())
