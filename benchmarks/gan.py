@@ -8,7 +8,9 @@ The same model, the same batches of real EmoDB segments, in the same process:
 * **fp32 (baseline)**: float32 everywhere, contiguous tensors, TF32 off (plain fp32 arithmetic).
 * **fp32 + TF32** (CUDA only): PyTorch's defaults, which let cuDNN convolutions use TF32.
 * **seraug** (CUDA): what ``train_gan`` does there: bf16 autocast, channels_last, cuDNN autotuning.
-  On the CPU seraug trains in plain fp32, so the row is the same path and the ratio is ~1.
+* **fp32 + channels_last** and **bf16 autocast + channels_last** (CPU): the two layouts of the CPU
+  path; the bf16 row appears where the CPU has AMX or AVX512-BF16 (``seraug.runtime.bf16_available``).
+  ``GANConfig.amp`` (``--amp/--no-amp``) turns bf16 on or off; the presets use it where it is faster.
 
 Rows are real segments processed per second by ``autoencoder_step`` (step a) and ``gan_step`` (step c:
 proposed, two D steps on real and fake batches + one G step; bagan, one D step on the real batch and
@@ -31,6 +33,7 @@ from seraug.gan.config import GANConfig
 from seraug.gan.models import build
 from seraug.gan.train import _adam, autoencoder_step, gan_step
 from seraug.normalise import MinMaxScaler
+from seraug.runtime import bf16_available
 
 
 def real_segments(data: Path, files: int) -> tuple[np.ndarray, np.ndarray]:
@@ -106,8 +109,10 @@ def main() -> None:
     if cuda:
         settings += [("fp32 + TF32 (PyTorch defaults)", False, False, True),
                      ("seraug: bf16 autocast + channels_last", True, True, True)]
-    else:
-        settings += [("seraug (CPU: plain fp32, same path)", False, False, False)]
+    else:  # bf16 only where the CPU has AMX / AVX512-BF16 (seraug.runtime.bf16_available)
+        settings += [("fp32 + channels_last", False, True, False)]
+        if bf16_available(device):
+            settings += [("bf16 autocast + channels_last (AMX)", True, True, False)]
     results = [(name, *measure(X, y, n_classes, args, device, *flags)) for name, *flags in settings]
     name = torch.cuda.get_device_name() if cuda else f"CPU ({torch.get_num_threads()} threads)"
     print(f"{args.arch} GAN, width {args.width:g}, batch {args.batch_size}, {args.steps} timed steps, "

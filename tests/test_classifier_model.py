@@ -52,7 +52,17 @@ def test_small_width_output_shape():
         assert wide(torch.zeros(1, 1, 128, 256)).shape == (1, 2)
 
 
+def test_gap_head_keeps_vgg19s_convolutions_and_pools_over_frequency_and_time():
+    vgg, gap = VGG19(n_classes=7, width=1 / 8), VGG19(n_classes=7, width=1 / 8, head="gap").eval()
+    assert n_parameters(gap.features) == n_parameters(vgg.features)
+    assert n_parameters(gap.classifier) == 64 * 7 + 7  # one linear layer on the 64 pooled channels
+    for size in ((128, 128), (128, 256)):  # any length: the head averages whatever the trunk gives
+        with torch.no_grad():
+            assert VGG19(7, 1 / 8, head="gap", input_size=size).eval()(torch.zeros(2, 1, *size)).shape == (2, 7)
+
+
 @pytest.mark.parametrize("kwargs, message", [
+    ({"n_classes": 4, "head": "mlp"}, "head must be one of"),
     ({"n_classes": 1}, "n_classes must be at least 2"),
     ({"n_classes": 4, "width": 0}, "width must be positive"),
     ({"n_classes": 4, "input_size": (100, 128)}, "multiples of 32"),

@@ -19,16 +19,18 @@ import torch
 import seraug.classifier.train as train_module
 from seraug.classifier import VGG19, TrainConfig, evaluate, fit, load_model, predict_proba
 from seraug.normalise import MinMaxScaler
+from seraug.runtime import bf16_available
 
 TRAIN_SPEAKERS = ["03", "08", "09", "10"]  # about 240 segments
 VAL_SPEAKERS = ["11", "12"]  # about 120 segments
 TINY = TrainConfig(width=1 / 32, epochs=2, batch_size=32, lr=3e-3, patience=10, seed=0, device="cpu")
 TINY_3 = replace(TINY, epochs=3)
 
-# The two configurations the DDP test compares (see its docstring).
+# The two configurations the DDP test compares (see its docstring); fp32, so that the same
+# computation split over two ranks differs only by summation order (bf16 rounds each half-batch).
 DDP_CONFIGS = {
-    "no_bn": replace(TINY, batch_norm=False, dropout=0.0),
-    "bn": replace(TINY, dropout=0.0),
+    "no_bn": replace(TINY, batch_norm=False, dropout=0.0, amp=False),
+    "bn": replace(TINY, dropout=0.0, amp=False),
 }
 
 
@@ -111,6 +113,39 @@ def test_same_seed_same_predictions_and_exact_resume(data, tmp_path):
                               predict_proba(interrupted.model, data["X_val"]))
     with pytest.raises(ValueError, match="another config or other data"):
         run(data, replace(TINY, lr=1e-2), checkpoint_dir=tmp_path)
+
+
+def test_onecycle_decays_to_near_zero_and_a_killed_run_resumes_exactly(data, tmp_path, monkeypatch):
+    config = replace(TINY_3, schedule="onecycle", lr=3e-3)
+    whole = run(data, config)
+    lrs = [h["lr"] for h in whole.history]
+    assert max(lrs) <= config.lr and lrs[0] > lrs[1] > lrs[2] and lrs[2] < config.lr / 100
+
+    real_evaluate, calls = train_module.evaluate, []
+
+    def killed_in_epoch_2(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_evaluate(*args)
+
+    monkeypatch.setattr(train_module, "evaluate", killed_in_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        run(data, config, checkpoint_dir=tmp_path)
+    monkeypatch.setattr(train_module, "evaluate", real_evaluate)
+    resumed = run(data, config, checkpoint_dir=tmp_path)  # epoch 1 from the checkpoint, schedule included
+    assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in whole.history]
+    assert [h["lr"] for h in resumed.history] == lrs
+    with pytest.raises(ValueError, match="another config"):  # the schedule spans `epochs`: no extending
+        run(data, replace(config, epochs=4), checkpoint_dir=tmp_path)
+
+
+@pytest.mark.skipif(not bf16_available(torch.device("cpu")), reason="this CPU has no native bf16")
+def test_bf16_is_used_on_a_bf16_cpu_and_no_amp_trains_in_fp32(data):
+    config = replace(TINY, epochs=1)
+    bf16, fp32 = run(data, config), run(data, replace(config, amp=False))
+    assert bf16.history[0]["train_loss"] != fp32.history[0]["train_loss"]  # other arithmetic
+    assert bf16.history[0]["train_loss"] == pytest.approx(fp32.history[0]["train_loss"], rel=0.05)
 
 
 def test_early_stopping_after_patience_epochs(data):

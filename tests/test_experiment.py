@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -11,24 +12,42 @@ import pytest
 import torch
 
 from seraug.cli import main
-from seraug.experiment import ExperimentConfig, run_experiment
+from seraug.classifier import TrainConfig
+from seraug.experiment import ExperimentConfig, Preset, run_experiment
+from seraug.gan import GANConfig
 from seraug.report import write_report
 
-TINY = {"classifier_width": 1 / 32, "epochs": 1, "patience": 1, "batch_size": 64, "gan_width": 1 / 32,
-        "ae_epochs": 1, "gan_epochs": 1, "max_folds": 2}
+TINY = Preset(TrainConfig(width=1 / 32, epochs=1, patience=1, batch_size=64),
+              GANConfig(width=1 / 32, ae_epochs=1, gan_epochs=1), max_folds=2)
 
 
 def tiny(out, **kw) -> ExperimentConfig:
     base = dict(corpus="emodb", root=None, out=str(out), protocol="table2", reduce=["sadness"], seeds=[1],
-                strategies=["imbalanced", "cp", "under1.0", "gan"], device="cpu", settings=TINY)
+                strategies=["imbalanced", "cp", "under1.0", "gan"], device="cpu", preset=TINY)
     return ExperimentConfig(**(base | kw))
 
 
 @pytest.fixture(scope="module")
 def table2_run(tmp_path_factory, emodb_root):
     out = tmp_path_factory.mktemp("table2")
-    summary = run_experiment(tiny(out, root=str(emodb_root)), progress=False)
+    summary = run_experiment(tiny(out, root=str(emodb_root), command="seraug experiment --the-command"),
+                             progress=False)
     return out, summary
+
+
+def test_results_page_is_written_from_the_run_folder(table2_run, tmp_path):
+    out, _ = table2_run
+    assert main(["results", str(out), "--out", str(tmp_path / "docs" / "results.md")]) == 0
+    page = (tmp_path / "docs" / "results.md").read_text()
+    assert "seraug experiment --the-command" in page and "8 cells" in page
+    numbers = pd.read_csv(out / "summary_numbers.csv", index_col=0)
+    for strategy in ("imbalanced", "cp", "under1.0", "gan"):  # every row, with mean and spread as in the cells
+        mean, std = numbers.loc[strategy, ["average_mean", "average_std"]]
+        assert f"| {strategy} " in page and f"{mean:.1f} ± {std:.1f}" in page
+    comparison = pd.read_csv(out / "comparison.csv")
+    assert set(comparison["verdict"]) <= {"higher", "lower", "within noise"}
+    low_high = comparison[["ci95_low", "mean_uar_diff", "ci95_high"]].dropna().to_numpy()
+    assert (low_high[:, 0] <= low_high[:, 1]).all() and (low_high[:, 1] <= low_high[:, 2]).all()
 
 
 def test_table2_has_every_requested_row_and_column(table2_run):
@@ -115,7 +134,7 @@ def test_a_failed_start_does_not_block_the_folder(tmp_path, emodb_root):
     with pytest.raises(ValueError, match="--reduce"):
         run_experiment(tiny(tmp_path, root=str(emodb_root), reduce=["joy"]), progress=False)
     summary = run_experiment(tiny(tmp_path, root=str(emodb_root), strategies=["imbalanced"],
-                                  settings=TINY | {"max_folds": 1}), progress=False)
+                                  preset=replace(TINY, max_folds=1)), progress=False)
     assert list(summary.index) == ["imbalanced"]
 
 
@@ -135,7 +154,7 @@ def test_table3_every_strategy_scaled_alike_and_no_test_speaker_in_training(tmp_
     strategies = ["imbalanced", "under0.4", "sar"]
     summary = run_experiment(tiny(tmp_path, root=str(emodb_root), protocol="table3", reduce=None,
                                   strategies=strategies, noise_dir=str(esc10_root),
-                                  settings=TINY | {"max_folds": 1}), progress=False)
+                                  preset=replace(TINY, max_folds=1)), progress=False)
     assert list(summary.index) == strategies and list(summary.columns) == ["UAR", "F-score"]
     cells = {c["strategy"]: c for c in map(json.loads, map(Path.read_text, (tmp_path / "cells").glob("*.json")))}
     assert len({json.dumps(c["scaler"]) for c in cells.values()}) == 1  # validation and test scaled alike
@@ -143,7 +162,7 @@ def test_table3_every_strategy_scaled_alike_and_no_test_speaker_in_training(tmp_
     assert min(counts.values()) / max(counts.values()) == pytest.approx(0.4, abs=0.02)
     assert len(set(cells["sar"]["train_utterances"].values())) == 1
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["fold_scheme"] == "speaker" and config["classifier"]["width"] == TINY["classifier_width"]
+    assert config["fold_scheme"] == "speaker" and config["sizes"]["classifier"]["width"] == TINY.classifier.width
 
 
 def test_a_cell_killed_midway_resumes_its_training(tmp_path, emodb_root, monkeypatch):
@@ -155,7 +174,7 @@ def test_a_cell_killed_midway_resumes_its_training(tmp_path, emodb_root, monkeyp
         raise KeyboardInterrupt
 
     monkeypatch.setattr(experiment, "predict_proba", killed_after_training)
-    config = tiny(tmp_path, root=str(emodb_root), strategies=["gan"], settings=TINY | {"max_folds": 1, "epochs": 2})
+    config = tiny(tmp_path, root=str(emodb_root), strategies=["gan"], preset=replace(TINY, max_folds=1, classifier=replace(TINY.classifier, epochs=2)))
     with pytest.raises(KeyboardInterrupt):
         run_experiment(config, progress=False)
     work = next((tmp_path / "work").iterdir())
@@ -168,3 +187,15 @@ def test_a_cell_killed_midway_resumes_its_training(tmp_path, emodb_root, monkeyp
     run_experiment(config, progress=False)
     assert trained[0].history == saved  # read from the checkpoint (wall-clock times too), not retrained
     assert not work.exists() and not (tmp_path / "work").exists()  # work goes once the cells are written
+
+
+def test_presets_are_composed_configs_and_the_old_name_still_works(tmp_path):
+    from seraug.experiment import PRESETS
+
+    with pytest.warns(DeprecationWarning, match="now called 'smoke'"):
+        config = ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), preset="quick",
+                                  strategies=["imbalanced"])
+    assert config.sizes == PRESETS["smoke"]
+    fp32 = ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), amp=False, strategies=["gan"])
+    assert not fp32.sizes.classifier.amp and not fp32.sizes.gan.amp
+    assert fp32.sizes.classifier == replace(PRESETS["cpu"].classifier, amp=False)

@@ -14,9 +14,10 @@ import torch
 from seraug.audio import load_audio
 from seraug.cli import main
 from seraug.corpora import load_manifest
-from seraug.features import (LogMelConfig, extract_features, invert_log_mel, load_features, log_mel, resolve_device,
-                             segment, segments_from_waveforms)
+from seraug.features import (LogMelConfig, extract_features, invert_log_mel, load_features, log_mel, segment,
+                             segments_from_waveforms)
 from seraug.normalise import MinMaxScaler
+from seraug.runtime import resolve_device
 
 
 def test_matches_librosa_on_real_files(emodb_manifest, emovo_root):

@@ -50,6 +50,13 @@ def test_speakers_in_every_session_are_an_error_not_an_empty_training_part(manif
         make_folds(both, "session")
 
 
+def test_no_validation_part_gives_every_training_speaker_to_training(manifest):
+    folds = make_folds(manifest, "groups", n_groups=5, validation_fraction=0)
+    for fold in folds:
+        assert fold.validation == () and len(fold.train) + len(fold.test) == len(manifest)
+    assert len(set().union(*(f.test for f in folds))) == len(manifest)  # every utterance tested once
+
+
 def test_shuffle_split_with_separate_test_corpus(emodb_root, emovo_root):
     train, test = load_manifest("emodb", emodb_root), load_manifest("emovo", emovo_root)
     (fold,) = make_folds(train, "shuffle", seed=0, test=test)

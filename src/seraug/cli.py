@@ -56,6 +56,14 @@ def _features(args: argparse.Namespace) -> int:
     return 0
 
 
+def _results(args: argparse.Namespace) -> int:
+    from seraug.report import write_results
+
+    write_results(args.runs, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seraug",
@@ -98,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "file is bad")
     p.set_defaults(func=_features)
 
+    p = sub.add_parser("results", help="one markdown page of results from experiment run folders",
+                       description="Rebuild each run folder's tables from its cells and write them, with the "
+                                   "command that made each run, its compute time, machine and versions, into "
+                                   "one markdown page (e.g. docs/results.md).")
+    p.add_argument("runs", nargs="+", help="run folders of seraug experiment (their --out)")
+    p.add_argument("--out", required=True, help="markdown file to write, e.g. docs/results.md")
+    p.set_defaults(func=_results)
+
     augment_cli.add_parser(sub)
     gan_cli.add_parser(sub)
     experiment.add_parser(sub)
@@ -105,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # the command line as given, recorded by `seraug experiment` in its config.json
     try:
         return args.func(args)
     except (AudioError, CorpusError, ValueError, FileNotFoundError) as err:

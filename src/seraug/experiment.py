@@ -20,11 +20,15 @@ import argparse
 import fnmatch
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
+import platform
+import shlex
 import shutil
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -34,17 +38,16 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-import seraug
-
 from seraug.arguments import add_corpus_arguments, merge_from_args
 from seraug.augment import augment_waveforms, default_transforms, make_plan, undersample
 from seraug.classifier import TrainConfig, evaluate, fit, init_distributed, predict_proba
 from seraug.corpora import load_manifest
-from seraug.features import LogMelConfig, extract_features, resolve_device, segments_from_waveforms
+from seraug.features import LogMelConfig, extract_features, segments_from_waveforms
+from seraug.runtime import bf16_available, resolve_device
 from seraug.files import atomic_path
 from seraug.folds import SCHEMES as FOLD_SCHEMES
 from seraug.folds import Fold, make_folds, simulate_imbalance
-from seraug.gan import GANOverSampler
+from seraug.gan import GANConfig, GANOverSampler
 from seraug.normalise import MinMaxScaler
 from seraug.report import write_report
 
@@ -58,25 +61,45 @@ minority/majority ratio R; ``gan``: the proposed GAN; ``bagan``: the original BA
 
 @dataclass(frozen=True)
 class Preset:
-    """Model sizes and training lengths; ``quick`` fits 2 CPU cores, ``paper`` is the paper's scale."""
+    """A run's scale: the classifier's and the GAN's configs and the fold settings.
 
-    classifier_width: float
-    epochs: int
-    patience: int
-    batch_size: int
-    lr: float
-    gan_width: float
-    ae_epochs: int
-    gan_epochs: int
-    max_folds: int | None
+    A cell trains ``replace(preset.classifier, seed=cell.seed, device=..., compile=...)`` and, for
+    ``gan``/``bagan``, ``replace(preset.gan, arch=..., seed=cell.seed)``.
+
+    Attributes:
+        classifier: the VGG19's training config (:class:`seraug.classifier.TrainConfig`).
+        gan: the GAN's config (:class:`seraug.gan.GANConfig`); ``arch`` and ``seed`` are set per cell.
+        validation_fraction: share of a fold's training speakers that validate (early stopping); 0
+            for none, with ``classifier.select="last"`` (every training speaker then trains).
+        max_folds: use only the first N folds (None: all).
+    """
+
+    classifier: TrainConfig
+    gan: GANConfig
+    validation_fraction: float = 0.1
+    max_folds: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.validation_fraction == 0 and self.classifier.select != "last":
+            raise ValueError("a preset without validation speakers needs classifier.select='last' "
+                             "(there is no validation UAR to pick the best epoch by)")
 
 
 PRESETS = {
-    "quick": Preset(classifier_width=1 / 16, epochs=12, patience=5, batch_size=32, lr=1e-3, gan_width=1 / 16,
-                    ae_epochs=4, gan_epochs=2, max_folds=2),
-    "paper": Preset(classifier_width=1.0, epochs=60, patience=10, batch_size=64, lr=1e-4, gan_width=1.0,
-                    ae_epochs=50, gan_epochs=50, max_folds=None),
+    "smoke": Preset(TrainConfig(width=1 / 16, epochs=12, patience=5, batch_size=32, lr=1e-3),
+                    GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), max_folds=2),
+    "cpu": Preset(TrainConfig(width=1 / 8, head="gap", dropout=0.3, epochs=20, batch_size=32, lr=3e-3,
+                              weight_decay=0.05, schedule="onecycle", select="last"),
+                  GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), validation_fraction=0),
+    "paper": Preset(TrainConfig(width=1.0, epochs=60, patience=10, batch_size=64, lr=1e-4),
+                    GANConfig(width=1.0, ae_epochs=50, gan_epochs=50)),
 }
+"""``smoke``: the whole pipeline in minutes on 2 CPU cores, numbers that say little (tests, a first
+look); ``cpu``: the scale whose tables can be trusted on 2 CPU cores (see the README and
+``docs/results.md``); ``paper``: the paper's full-width networks, for a GPU."""
+
+DEPRECATED_PRESETS = {"quick": "smoke"}
+"""Old preset names still accepted, with a warning."""
 
 
 @dataclass
@@ -89,7 +112,7 @@ class ExperimentConfig:
     protocol: str = "table3"
     strategies: list[str] = field(default_factory=lambda: ["imbalanced", "cp", "sa", "sar", "under1.0", "gan"])
     seeds: list[int] = field(default_factory=lambda: [1])
-    preset: str = "quick"
+    preset: str | Preset = "cpu"
     folds: str = "auto"
     n_groups: int = 6
     max_folds: int | None = None
@@ -103,7 +126,8 @@ class ExperimentConfig:
     device: str = "auto"
     compile: bool = False
     only: list[str] | None = None
-    settings: dict = field(default_factory=dict)
+    amp: bool | None = None
+    command: str | None = None
 
     def __post_init__(self) -> None:
         self.strategies = list(dict.fromkeys(self.strategies))  # a repeated name would run its cells twice
@@ -123,7 +147,11 @@ class ExperimentConfig:
         unknown = [s for s in self.strategies if s not in STRATEGIES]
         if unknown:
             raise ValueError(f"unknown strategy {', '.join(unknown)}; choose from {', '.join(STRATEGIES)}")
-        if self.preset not in PRESETS:
+        if self.preset in DEPRECATED_PRESETS:
+            warnings.warn(f"preset {self.preset!r} is now called {DEPRECATED_PRESETS[self.preset]!r}",
+                          DeprecationWarning, stacklevel=2)
+            self.preset = DEPRECATED_PRESETS[self.preset]
+        if not isinstance(self.preset, Preset) and self.preset not in PRESETS:
             raise ValueError(f"unknown preset {self.preset!r}; choose {', '.join(PRESETS)}")
         if "full" in self.strategies and self.protocol != "table2":
             raise ValueError("strategy 'full' (the training part before removal) only exists in table2")
@@ -132,8 +160,12 @@ class ExperimentConfig:
 
     @property
     def sizes(self) -> Preset:
-        """The preset, with any field overridden by ``settings``."""
-        return replace(PRESETS[self.preset], **self.settings)
+        """The preset (given, or by name), with ``amp`` applied to its classifier and GAN when set."""
+        preset = self.preset if isinstance(self.preset, Preset) else PRESETS[self.preset]
+        if self.amp is None:
+            return preset
+        return replace(preset, classifier=replace(preset.classifier, amp=self.amp),
+                       gan=replace(preset.gan, amp=self.amp))
 
 
 @dataclass(frozen=True)
@@ -164,7 +196,9 @@ class Data:
         if self.scheme == "auto":  # the paper's protocols: FEEL-25k's split with a test corpus, IEMOCAP's sessions
             self.scheme = ("shuffle" if test is not None else
                            "session" if manifest["session"].notna().all() else "speaker")
-        self.folds: list[Fold] = make_folds(manifest, self.scheme, config.n_groups, seed=0, test=test)
+        # The shuffle scheme is a training/validation split by definition (FEEL-25k's 80/20).
+        validation = sizes.validation_fraction or 0.1 if self.scheme == "shuffle" else sizes.validation_fraction
+        self.folds: list[Fold] = make_folds(manifest, self.scheme, config.n_groups, validation, seed=0, test=test)
         limit = config.max_folds or sizes.max_folds
         self.folds = self.folds[:limit] if limit else self.folds
         self.manifest = pd.concat([manifest, test], ignore_index=True) if test is not None else manifest
@@ -245,9 +279,8 @@ def training_set(data: Data, cell: Cell, fold: Fold, work: Path | None = None
         utterances = train["label"].value_counts()
     X = scaler.transform(X)
     if cell.strategy in ("gan", "bagan"):
-        sizes = data.config.sizes
-        sampler = GANOverSampler(arch="proposed" if cell.strategy == "gan" else "bagan", width=sizes.gan_width,
-                                 ae_epochs=sizes.ae_epochs, gan_epochs=sizes.gan_epochs, random_state=cell.seed,
+        gan = replace(data.config.sizes.gan, arch="proposed" if cell.strategy == "gan" else "bagan")
+        sampler = GANOverSampler(config=gan, random_state=cell.seed,
                                  device=data.config.device, out_dir=work / "gan" if work else None)
         X, y = sampler.fit_resample(X, y)
     info = {"train_utterances": utterances.to_dict(),
@@ -267,11 +300,8 @@ def _signal_augmented(data: Data, plan: pd.DataFrame) -> tuple[np.ndarray, np.nd
 
 
 def train_config(config: ExperimentConfig, seed: int) -> TrainConfig:
-    """The classifier's hyper-parameters of every cell of a run (the preset's sizes, the cell's seed)."""
-    sizes = config.sizes
-    return TrainConfig(width=sizes.classifier_width, epochs=sizes.epochs, patience=sizes.patience,
-                       batch_size=sizes.batch_size, lr=sizes.lr, seed=seed, device=config.device,
-                       compile=config.compile)
+    """The classifier's config of a cell: the preset's, with the cell's seed and the run's device."""
+    return replace(config.sizes.classifier, seed=seed, device=config.device, compile=config.compile)
 
 
 def run_cell(data: Data, cell: Cell, work: Path | None = None) -> dict:
@@ -323,23 +353,53 @@ def _jsonable(value):
 
 
 GRID_FIELDS = ("out", "strategies", "seeds", "only", "reduce", "max_folds", "device", "compile", "versions",
-               "root", "test_root", "noise_dir", "folds", "settings")
+               "root", "test_root", "noise_dir", "folds", "preset", "command", "machine")
 """Config fields that do not change a cell's result: which cells run, on which machine (and how fast)
 and where the files lie. The corpus counts by its ``corpus_fingerprint``, ``folds`` by the ``fold_scheme`` it resolved
-to and ``settings`` by the ``sizes`` it gave; every other field changes results, so a run folder keeps it."""
+to and ``preset`` by the ``sizes`` it gave; every other field changes results, so a run folder keeps it."""
 
 
 def full_config(config: ExperimentConfig, data: Data) -> dict:
     """Everything a run's results depend on, as written to ``OUT/config.json``: the options, the
-    corpus fingerprint, the preset's sizes, the classifier's and the front end's settings, the fold
-    scheme used, and versions."""
-    classifier = {k: v for k, v in asdict(train_config(config, 0)).items() if k not in ("seed", "device", "compile")}
+    corpus fingerprint, the preset's configs (``sizes``), the front end's settings, the fold scheme
+    used, the versions of the libraries that shape results, and the machine (for timings)."""
     return json.loads(json.dumps(asdict(config) | {
         "corpus_fingerprint": data.fingerprint, "sizes": asdict(config.sizes), "fold_scheme": data.scheme,
-        "fold_seed": 0, "classifier": classifier,
-        "features": asdict(LogMelConfig()),
-        "versions": {"seraug": seraug.__version__, "torch": torch.__version__, "numpy": np.__version__,
-                     "python": sys.version.split()[0]}}))
+        "fold_seed": 0, "features": asdict(LogMelConfig()), "versions": library_versions(),
+        "machine": machine_description(config.device)}))
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and of the libraries whose behaviour shapes a run's numbers."""
+    names = ("seraug", "torch", "numpy", "scipy", "librosa", "soxr", "soundfile", "audiomentations",
+             "scikit-learn", "imbalanced-learn", "pandas")
+    versions = {"python": sys.version.split()[0]}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def machine_description(device: str) -> str:
+    """The device a run trains on, in words: GPU name, or CPU model, threads and bf16 support."""
+    resolved = resolve_device(device)
+    if resolved.type == "cuda":
+        return torch.cuda.get_device_name(resolved)
+    bf16 = "native" if bf16_available(resolved) else "not native"
+    return f"{_cpu_model()}, {torch.get_num_threads()} threads, bf16 {bf16}"
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo, else what the platform module says)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "CPU"
 
 
 def settings_hash(config: dict) -> str:
@@ -379,13 +439,22 @@ def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFr
     _check_same_settings(out, settings)
     if writer:
         _write_json(out / "config.json", settings)
-    todo = [c for c in data.cells() if not c.path(out).exists()]
-    for cell in tqdm(todo, desc="cells", unit="cell", disable=not progress or not writer):
+    cells = data.cells()
+    todo = [c for c in cells if not c.path(out).exists()]
+    show = progress and writer
+    if show:
+        print(f"{out.resolve()}: {len(cells)} cells ({len(cells) - len(todo)} finished), {len(data.folds)} "
+              f"{data.scheme} folds; results go to {out / 'summary.md'}", flush=True)
+    bar = tqdm(todo, desc="cells", unit="cell", disable=not show)
+    for cell in bar:
         work = out / "work" / cell.path(out).stem
         result = run_cell(data, cell, work) | {"settings": settings_hash(settings)}
         if writer:
             _write_json(cell.path(out), result)
             shutil.rmtree(work, ignore_errors=True)
+        if show:
+            bar.write(f"{cell.id}: UAR {100 * result['uar']:.1f}, F-score {100 * result['f_score']:.1f} "
+                      f"({result['seconds']:.0f} s)")
     if writer and not any((out / "work").glob("*")):
         shutil.rmtree(out / "work", ignore_errors=True)
     return write_report(out) if writer else pd.DataFrame()
@@ -402,8 +471,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--strategies", default="imbalanced,cp,sa,sar,under1.0,gan",
                    help=f"comma-separated, from: {', '.join(STRATEGIES)} (default %(default)s)")
     p.add_argument("--seeds", default="1", help="comma-separated seeds (default %(default)s)")
-    p.add_argument("--preset", choices=list(PRESETS), default="quick",
-                   help="quick: tiny widths, few epochs, 2 folds, for 2 CPU cores; paper: the paper's sizes, all folds")
+    p.add_argument("--preset", choices=[*PRESETS, *DEPRECATED_PRESETS], default="cpu",
+                   help="cpu (default): VGG19 at width 1/8 with a one-cycle schedule, every fold, tables worth "
+                        "reading on 2 CPU cores; smoke: tiny networks, 2 folds, minutes (numbers say little); "
+                        "paper: the paper's full-width networks, every fold (for a GPU); quick: old name of smoke")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                   help="bf16 autocast for the classifier and the GAN where the hardware has native bf16 (CPUs "
+                        "with AMX / AVX512-BF16, bf16 GPUs); --no-amp trains in fp32 (default: the preset's)")
     p.add_argument("--folds", choices=["auto", *FOLD_SCHEMES], default="auto",
                    help="speaker: leave one speaker out; session: leave one session out; groups: --n-groups "
                         "speaker groups; shuffle: an 80/20 training/validation split with --test-corpus as the "
@@ -442,8 +516,8 @@ def _command(args: argparse.Namespace) -> int:
             reduce=[c.strip() for c in args.reduce.split(",")] if args.reduce else None, classes=args.classes,
             merge=merge_from_args(args),
             test_corpus=args.test_corpus, test_root=args.test_root, noise_dir=args.noise_dir, device=args.device,
-            compile=args.compile,
-            only=args.only)
+            compile=args.compile, amp=args.amp, only=args.only,
+            command=shlex.join(["seraug", *args.argv]))
         run_experiment(config)
     print((Path(args.out) / "summary.md").read_text())
     return 0

@@ -21,7 +21,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from tqdm.auto import tqdm
 
 from seraug.audio import AudioError, load_audio
 from seraug.files import atomic_path
+from seraug.runtime import resolve_device
 
 AMIN = 1e-10
 """Power floor before the log, as librosa's ``power_to_db``."""
@@ -111,24 +111,6 @@ def _batches(lengths: np.ndarray, max_samples: int) -> list[np.ndarray]:
     if current:
         batches.append(np.array(current))
     return batches
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """The torch device to compute on: ``"auto"`` (CUDA when available, else the CPU), ``"cpu"``,
-    ``"cuda"`` or ``"cuda:N"``.
-
-    Raises ValueError for any other name (``"gpu"``) or a CUDA device this machine's torch cannot see.
-    """
-    name = str(device)
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if not re.fullmatch(r"cpu|cuda(:\d+)?", name):
-        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N")
-    resolved = torch.device(name)
-    if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"device {name!r} is not available: torch sees {torch.cuda.device_count()} CUDA "
-                         f"device(s) here; use auto or cpu")
-    return resolved
 
 
 @torch.no_grad()

@@ -10,7 +10,8 @@ Schemes (``scheme=``):
 
 In the first three, validation speakers are drawn (seeded) from the fold's training speakers only,
 about ``validation_fraction`` of them and at least one; with a single training speaker, a seeded
-share of its utterances validates instead. No speaker of a fold's test part is ever in its training
+share of its utterances validates instead. ``validation_fraction=0`` gives no validation part (every
+training speaker trains; for a fixed training schedule that selects no epoch). No speaker of a fold's test part is ever in its training
 or validation part.
 """
 
@@ -47,7 +48,8 @@ def make_folds(
     Args:
         manifest: one row per utterance, with ``utterance``, ``speaker`` and (for ``session``) ``session``.
         n_groups: number of speaker groups for ``groups``.
-        validation_fraction: share of training speakers (or, for ``shuffle``, utterances) that validate.
+        validation_fraction: share of training speakers (or, for ``shuffle``, utterances) that validate;
+            0 for none (not with ``shuffle``).
         seed: seeds the validation draw, the speaker grouping and the shuffle split.
         test: the separate test corpus of the ``shuffle`` scheme.
 
@@ -56,12 +58,14 @@ def make_folds(
     """
     if scheme not in SCHEMES:
         raise ValueError(f"unknown fold scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
-    if not 0 < validation_fraction < 1:
-        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
+    if not 0 <= validation_fraction < 1:
+        raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
     rng = np.random.default_rng(seed)
     if scheme == "shuffle":
         if test is None or test.empty:
             raise ValueError("the shuffle scheme needs a separate test corpus (test=...)")
+        if validation_fraction == 0:
+            raise ValueError("the shuffle scheme needs a validation share (validation_fraction > 0)")
         ids = manifest["utterance"].to_numpy()[rng.permutation(len(manifest))]
         n_val = max(1, round(validation_fraction * len(ids)))
         return [Fold("shuffle", tuple(sorted(ids[n_val:])), tuple(sorted(ids[:n_val])),
@@ -94,7 +98,9 @@ def _fold(name: str, manifest: pd.DataFrame, is_test: pd.Series, fraction: float
                          f"({', '.join(sorted(test_speakers))}) is also in its test part; do speakers span "
                          f"several sessions? use the speaker or groups scheme")
     speakers = np.array(sorted(rest["speaker"].unique()))
-    if len(speakers) >= 2:
+    if fraction == 0:
+        is_val = pd.Series(False, index=rest.index)
+    elif len(speakers) >= 2:
         n_val = min(len(speakers) - 1, max(1, round(fraction * len(speakers))))
         is_val = rest["speaker"].isin(rng.choice(speakers, n_val, replace=False))
     else:

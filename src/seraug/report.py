@@ -6,8 +6,12 @@ Writes into ``OUT``:
 - ``summary.csv`` / ``summary.md``: mean ± std over folds and seeds, in percent. Table 2 layout (rows =
   strategies, columns = reduced class + ``average``) or Table 3 layout (rows = strategies, columns = UAR
   and F-score);
+- ``summary_numbers.csv``: the same numbers as columns ``<column>_mean``, ``<column>_std`` (percent) and
+  ``<column>_n`` (the cells behind each mean), for plotting and further analysis;
 - ``comparison.csv``: every strategy against ``imbalanced`` on the same scenario, fold and seed: mean UAR
-  difference, wins / losses, a two-sided Wilcoxon signed-rank p and a sign-test p;
+  difference and its 95% confidence interval (t distribution over the pairs), in UAR points, wins /
+  losses, a two-sided Wilcoxon signed-rank p, a sign-test p, and a ``verdict``: ``higher`` or ``lower``
+  when the interval excludes 0, else ``within noise``;
 - ``comparison.png`` (mean UAR difference per strategy with its standard error) and
   ``confusion.png`` (row-normalised confusion matrices summed over cells, one panel per strategy).
 """
@@ -23,7 +27,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy.stats import binomtest, wilcoxon  # noqa: E402
+from scipy.stats import binomtest, t, wilcoxon  # noqa: E402
 
 METRICS = ("uar", "f_score", "accuracy")
 
@@ -35,22 +39,41 @@ def load_cells(out: Path) -> list[dict]:
     return cells
 
 
-def _mean_std(values: pd.Series) -> str:
-    """Mean ± population standard deviation (ddof 0, so one fold gives ± 0.0), in percent."""
-    return f"{100 * values.mean():.1f} ± {100 * values.std(ddof=0):.1f}"
+def _table_columns(results: pd.DataFrame, protocol: str) -> dict[str, pd.DataFrame]:
+    """The cells behind each column of the paper's table: ``{column: rows with strategy and value}``.
+
+    Table 2: one column per reduced class (its UAR) and ``average`` (per fold and seed, the mean UAR
+    over the reduced classes). Table 3: ``UAR`` and ``F-score``.
+    """
+    if protocol == "table2":
+        columns = {scenario.removeprefix("reduce-"): group[["strategy", "uar"]].rename(columns={"uar": "value"})
+                   for scenario, group in results.groupby("scenario")}
+        per_run = results.groupby(["strategy", "fold", "seed"], as_index=False)["uar"].mean()
+        columns["average"] = per_run[["strategy", "uar"]].rename(columns={"uar": "value"})
+        return columns
+    return {"UAR": results[["strategy", "uar"]].rename(columns={"uar": "value"}),
+            "F-score": results[["strategy", "f_score"]].rename(columns={"f_score": "value"})}
+
+
+def summary_numbers(results: pd.DataFrame, protocol: str, order: list[str]) -> pd.DataFrame:
+    """Per strategy (rows in ``order``) and table column: ``<column>_mean`` and ``<column>_std``
+    (percent, std with ddof 0) and ``<column>_n`` (cells behind the mean)."""
+    parts = []
+    for column, rows in _table_columns(results, protocol).items():
+        stats = rows.groupby("strategy")["value"].agg(["mean", lambda v: v.std(ddof=0), "size"])
+        stats.columns = [f"{column}_mean", f"{column}_std", f"{column}_n"]
+        stats[[f"{column}_mean", f"{column}_std"]] *= 100
+        parts.append(stats)
+    return pd.concat(parts, axis=1).reindex(order)
 
 
 def summary_table(results: pd.DataFrame, protocol: str, order: list[str]) -> pd.DataFrame:
     """Mean ± std (percent) over folds and seeds, in the layout of the paper's Table 2 or 3; rows in ``order``."""
-    if protocol == "table2":
-        table = results.pivot_table(index="strategy", columns="scenario", values="uar", aggfunc=_mean_std)
-        table.columns = [c.removeprefix("reduce-") for c in table.columns]
-        per_run = results.groupby(["strategy", "fold", "seed"])["uar"].mean()  # average over reduced classes
-        table["average"] = per_run.groupby("strategy").agg(_mean_std)
-    else:
-        table = results.groupby("strategy").agg(UAR=("uar", _mean_std), F_score=("f_score", _mean_std))
-        table.columns = ["UAR", "F-score"]
-    return table.reindex(order)
+    numbers = summary_numbers(results, protocol, order)
+    columns = list(_table_columns(results, protocol))
+    return pd.DataFrame({c: [f"{m:.1f} ± {s:.1f}" if n == n else np.nan for m, s, n in
+                             zip(numbers[f"{c}_mean"], numbers[f"{c}_std"], numbers[f"{c}_n"])]
+                         for c in columns}, index=numbers.index)
 
 
 def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "imbalanced") -> pd.DataFrame:
@@ -66,9 +89,13 @@ def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "
         if diff.empty:
             continue
         nonzero = diff[diff != 0]
+        sem = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan
+        half = t.ppf(0.975, len(diff) - 1) * sem if len(diff) > 1 else np.nan
+        low, high = diff.mean() - half, diff.mean() + half
         rows.append({
-            "strategy": strategy, "pairs": len(diff), "mean_uar_diff": diff.mean(),
-            "sem": diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan,
+            "strategy": strategy, "pairs": len(diff), "mean_uar_diff": 100 * diff.mean(), "sem": 100 * sem,
+            "ci95_low": 100 * low, "ci95_high": 100 * high,
+            "verdict": "higher" if low > 0 else "lower" if high < 0 else "within noise",
             "wins": int((diff > 0).sum()), "losses": int((diff < 0).sum()),
             "wilcoxon_p": wilcoxon(nonzero).pvalue if len(nonzero) >= 2 else np.nan,
             "sign_test_p": binomtest(int((diff > 0).sum()), len(nonzero)).pvalue if len(nonzero) else np.nan,
@@ -78,7 +105,7 @@ def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "
 
 def _plot_comparison(comparison: pd.DataFrame, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(1.2 + 0.6 * len(comparison), 3.5))
-    ax.bar(comparison["strategy"], 100 * comparison["mean_uar_diff"], yerr=100 * comparison["sem"].fillna(0),
+    ax.bar(comparison["strategy"], comparison["mean_uar_diff"], yerr=comparison["sem"].fillna(0),
            color=["tab:green" if d > 0 else "tab:red" for d in comparison["mean_uar_diff"]], capsize=3)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("UAR − imbalanced (points)")
@@ -141,15 +168,16 @@ def write_report(out: str | Path) -> pd.DataFrame:
     order = list(dict.fromkeys([s for s in config.get("strategies", []) if s in present] + sorted(present)))
     summary = summary_table(results, protocol, order)
     summary.to_csv(out / "summary.csv")
+    summary_numbers(results, protocol, order).to_csv(out / "summary_numbers.csv")
     comparison = paired_comparison(results, order)
     comparison.to_csv(out / "comparison.csv", index=False)
-    folds, seeds = results["fold"].nunique(), results["seed"].nunique()
-    text = [f"# {'UAR %' if protocol == 'table2' else 'UAR and F-score %'}, mean ± std over {folds} fold(s) "
-            f"x {seeds} seed(s)\n", summary.to_markdown(), ""]
+    runs = results.groupby("strategy")[["fold", "seed"]].apply(lambda g: len(g.drop_duplicates()))
+    shown = summary.assign(**{"folds x seeds": runs.reindex(summary.index)})
+    text = [f"# {'UAR %' if protocol == 'table2' else 'UAR and F-score %'}, mean ± std over folds and seeds\n",
+            shown.to_markdown(), ""]
     if not comparison.empty:
-        shown = comparison.assign(mean_uar_diff=100 * comparison["mean_uar_diff"], sem=100 * comparison["sem"])
-        text += ["## Paired with `imbalanced` (UAR points)\n",
-                 shown.round(3).to_markdown(index=False)]
+        text += ["## Paired with `imbalanced` (UAR points; 95% interval over the pairs)\n",
+                 comparison.round(3).to_markdown(index=False)]
         _plot_comparison(comparison, out / "comparison.png")
     elif "imbalanced" not in present:
         text += ["No paired comparison: add `imbalanced` to `--strategies` to compare every strategy with it."]
@@ -157,3 +185,34 @@ def write_report(out: str | Path) -> pd.DataFrame:
     _plot_confusions(cells, order, out / "confusion.png")
     return summary
 
+
+
+def write_results(runs: list[str | Path], path: str | Path, title: str = "Results") -> str:
+    """One markdown page (e.g. ``docs/results.md``) from finished run folders, never typed by hand.
+
+    Per run: the command that made it (``config.json``'s ``command``), the preset, folds and seeds, the
+    summary table with its spread and the paired comparison (``summary.md``, rebuilt from the cells), the
+    compute time summed over cells, and the machine and versions it ran on. Returns the text written.
+    """
+    parts = [f"# {title}\n",
+             f"Written by `seraug results {' '.join(str(r) for r in runs)} --out {path}` from the run folders' "
+             "cells; rerun it after adding cells. UAR and F-score in percent, mean ± std (ddof 0) over "
+             "folds and seeds; the paired comparison gives each strategy's UAR minus `imbalanced`'s on the "
+             "same fold and seed, with a 95% t interval: `within noise` where it includes 0.\n"]
+    for run in map(Path, runs):
+        write_report(run)
+        config = json.loads((run / "config.json").read_text())
+        cells = load_cells(run)
+        minutes = sum(c["seconds"] for c in cells) / 60
+        versions = ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())
+        summary = (run / "summary.md").read_text().split("\n", 1)[1]  # without its own title line
+        parts += [f"## {config['corpus']}, {config['protocol']}, preset `{config['preset']}` ({run.name})\n",
+                  f"```bash\n{config.get('command', '(command not recorded)')}\n```\n",
+                  f"{len(cells)} cells, {config.get('fold_scheme', '?')} folds, seeds "
+                  f"{', '.join(map(str, config.get('seeds', [])))}; {minutes:.0f} min of compute summed over "
+                  f"cells on {config.get('machine', 'an unrecorded machine')}; {versions}.\n",
+                  summary.strip() + "\n"]
+    text = "\n".join(parts)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text)
+    return text

@@ -1,4 +1,5 @@
-"""Training the VGG19 segment classifier: Adam, early stopping on validation UAR, best epoch kept.
+"""Training the VGG19 segment classifier: AdamW, an optional one-cycle schedule, early stopping on
+validation UAR, best epoch kept.
 
 The loop (:func:`fit`) reads top to bottom like nanoGPT's: set up the device (and the process group
 under ``torchrun``), build the model, then per epoch shuffle, take gradient steps, validate, keep the
@@ -10,8 +11,9 @@ Validation is measured like the paper's test metric: segment probabilities voted
 UAR (:mod:`seraug.classifier.metrics`). The validation set comes from training speakers only; the
 caller builds it (:mod:`seraug.folds`).
 
-Speed: channels-last memory layout (CPU and CUDA); on CUDA also bf16 autocast (``amp``), fused Adam,
-cuDNN autotuning and the training set staged on the GPU when it fits; optionally ``torch.compile``.
+Speed: channels-last memory layout and bf16 autocast (``amp``) where the hardware has native bf16
+(:func:`seraug.runtime.bf16_available`: bf16 GPUs, CPUs with AMX / AVX512-BF16); on CUDA also fused
+AdamW, cuDNN autotuning and the training set staged on the GPU when it fits; optionally ``torch.compile``.
 
 Reproducibility: every random step is seeded from ``config.seed`` (initial weights; a per-epoch
 shuffle generator; a per-epoch, per-rank seed for dropout), so a run on the CPU with the same seed,
@@ -51,9 +53,12 @@ from tqdm.auto import tqdm
 
 from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
-from seraug.features import resolve_device
+from seraug.runtime import autocast, epoch_seed, resolve_device
 from seraug.files import atomic_path
 from seraug.normalise import MinMaxScaler
+
+SCHEDULES = ("constant", "onecycle")
+"""Learning-rate schedules of :class:`TrainConfig` (see its ``schedule``)."""
 
 UNNORMALISED = 10.0
 """|value| above which training segments are taken for un-normalised dB and refused."""
@@ -66,19 +71,33 @@ class TrainConfig:
     Attributes:
         width: VGG19 channel multiplier (1.0 = the real VGG19; 1/16 for tests).
         batch_norm: VGG19-BN (batch norm after each convolution).
+        head: ``vgg`` (VGG's fully connected layers) or ``gap`` (global average pooling + linear), see
+            :mod:`seraug.classifier.vgg`.
         dropout: dropout probability in the fully connected head.
         epochs: maximum number of passes over the training set.
         batch_size: segments per optimiser step, over all processes together.
-        lr: Adam learning rate. The paper does not give the classifier's; 1e-4 is a common choice for
-            VGG with Adam.
-        weight_decay: Adam's L2 penalty.
-        patience: stop after this many epochs without a higher validation UAR.
+        lr: AdamW learning rate (the peak rate under the ``onecycle`` schedule). The paper does not
+            give the classifier's optimiser; see :mod:`seraug.experiment` for the presets' choices.
+        weight_decay: AdamW's decoupled weight decay (0 = plain Adam).
+        schedule: ``constant`` (the rate ``lr`` throughout) or ``onecycle`` (PyTorch's ``OneCycleLR``
+            over ``epochs`` epochs: a cosine warm-up from ``lr / 25`` to ``lr`` over the first
+            ``warmup`` share of the steps, then a cosine decay to about 0, momentum cycled
+            inversely). With ``onecycle`` the last epochs run at a small rate, which settles the
+            weights; early stopping still keeps the best validation epoch.
+        warmup: share of the steps that warm up under ``onecycle`` (OneCycleLR's ``pct_start``).
+        select: which weights :func:`fit` returns: ``best`` (the epoch with the highest validation UAR,
+            stopping after ``patience`` epochs without a higher one) or ``last`` (the final epoch's; no
+            early stopping, the validation UAR is only recorded). ``last`` suits ``onecycle``, whose
+            final epochs run at a rate near 0: measured on EmoDB, a single validation speaker's best
+            epoch was often a mid-schedule one that tested far worse on the test speakers.
+        patience: with ``select="best"``, stop after this many epochs without a higher validation UAR.
         seed: seeds the initial weights, the shuffling and dropout.
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``... Under torchrun
             with CUDA each rank uses ``cuda:LOCAL_RANK``.
-        amp: bf16 autocast (CUDA only; the CPU always runs fp32).
+        amp: bf16 autocast where the hardware runs bf16 natively (:func:`seraug.runtime.bf16_available`:
+            a bf16 GPU, or a CPU with AMX / AVX512-BF16); fp32 elsewhere or with ``amp=False``.
         channels_last: channels-last memory layout of the model (faster on CUDA tensor cores and with
-            oneDNN on the CPU: 1.1-2.4x per training step measured at widths 1/32 to 1/4).
+            oneDNN on the CPU, where bf16 convolutions need it to reach AMX; ``benchmarks/classifier.py``).
         compile: ``torch.compile`` the training model (first steps slower while it compiles).
         sync_batchnorm: SyncBatchNorm across ranks under torchrun (CUDA only; see the module docstring).
         eval_batch_size: segments per forward pass when validating.
@@ -86,11 +105,15 @@ class TrainConfig:
 
     width: float = 1.0
     batch_norm: bool = True
+    head: str = "vgg"
     dropout: float = 0.5
     epochs: int = 50
     batch_size: int = 64
     lr: float = 1e-4
     weight_decay: float = 0.0
+    schedule: str = "constant"
+    warmup: float = 0.3
+    select: str = "best"
     patience: int = 10
     seed: int = 0
     device: str = "auto"
@@ -110,6 +133,12 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.lr and weight_decay must be non-negative, got {self.lr}, {self.weight_decay}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"TrainConfig.dropout must be in [0, 1), got {self.dropout}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"TrainConfig.schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if self.select not in ("best", "last"):
+            raise ValueError(f"TrainConfig.select must be best or last, got {self.select!r}")
+        if not 0 < self.warmup < 1:
+            raise ValueError(f"TrainConfig.warmup must be in (0, 1), got {self.warmup}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -174,11 +203,6 @@ def init_distributed(device_type: str) -> Distributed:
     return Distributed(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
 
-def _autocast(device: torch.device, amp: bool) -> contextlib.AbstractContextManager:
-    """bf16 autocast on CUDA when ``amp``; a no-op otherwise."""
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp and device.type == "cuda")
-
-
 def _as_input(X: torch.Tensor, device: torch.device) -> torch.Tensor:
     """``(B, H, W)`` segments -> ``(B, 1, H, W)`` model input on ``device``.
 
@@ -199,6 +223,8 @@ def _segments(name: str, X: np.ndarray) -> np.ndarray:
 
 def _labels(name: str, y: np.ndarray, n: int, n_classes: int) -> np.ndarray:
     y = np.asarray(y)
+    if n == 0 and y.size == 0:
+        return np.zeros(0, dtype=np.int64)
     if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"{name} must be ({n},) integer class indices, got shape {y.shape} dtype {y.dtype}")
     if y.min() < 0 or y.max() >= n_classes:
@@ -216,7 +242,7 @@ def predict_proba(
     """Class probabilities ``(N, K)`` float32 of segments ``X`` ``(N, H, W)`` (normalised like training).
 
     Puts ``model`` in eval mode (batch norm uses its running statistics, dropout is off). ``device``
-    defaults to the model's; given, the model is moved there. ``amp``: bf16 autocast on CUDA.
+    defaults to the model's; given, the model is moved there. ``amp``: bf16 autocast where native.
     """
     X = _segments("X", X)
     device = next(model.parameters()).device if device is None else resolve_device(device)
@@ -225,7 +251,7 @@ def predict_proba(
     with torch.no_grad():
         for start in range(0, len(X), batch_size):
             x = _as_input(torch.from_numpy(X[start : start + batch_size]), device)
-            with _autocast(device, amp):
+            with autocast(device, amp):
                 logits = model(x)
             out.append(torch.softmax(logits.float(), dim=1).cpu())
     return torch.cat(out).numpy()
@@ -267,11 +293,6 @@ def _fingerprint(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def _epoch_seed(seed: int, epoch: int, rank: int) -> int:
-    """Independent seed for one (run, epoch, rank): dropout masks, reproducible after a resume."""
-    return int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1)[0])
-
-
 def _stage(array: np.ndarray, device: torch.device) -> torch.Tensor:
     """The whole array as a tensor: on the GPU if it takes under a quarter of the free memory, else on the CPU."""
     tensor = torch.from_numpy(array)
@@ -284,12 +305,22 @@ def _cpu_copy(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
-def _check_inputs(X_train, y_train, X_val, y_val, val_utterances, n_classes: int) -> tuple[np.ndarray, ...]:
-    """Validate :func:`fit`'s arrays; return them as float32 / int64 / 1-D ids."""
-    X_train, X_val = _segments("X_train", X_train), _segments("X_val", X_val)
+def _check_inputs(X_train, y_train, X_val, y_val, val_utterances, n_classes: int, select: str
+                  ) -> tuple[np.ndarray, ...]:
+    """Validate :func:`fit`'s arrays; return them as float32 / int64 / 1-D ids.
+
+    An empty validation set is allowed with ``select="last"`` (nothing to select an epoch by).
+    """
+    X_train = _segments("X_train", X_train)
+    if select == "last" and len(X_val) == 0:
+        X_val = np.zeros((0, *X_train.shape[1:]), dtype=np.float32)
+    else:
+        X_val = _segments("X_val", X_val)
     y_train = _labels("y_train", y_train, len(X_train), n_classes)
     y_val = _labels("y_val", y_val, len(X_val), n_classes)
     val_utterances = np.asarray(val_utterances)
+    if val_utterances.size == 0 and len(X_val) == 0:
+        val_utterances = val_utterances.reshape(0)
     if val_utterances.shape != (len(X_val),):
         raise ValueError(f"val_utterances must have shape ({len(X_val)},) like X_val, got {val_utterances.shape}")
     if X_val.shape[1:] != X_train.shape[1:]:
@@ -314,13 +345,27 @@ def _setup_device(config: TrainConfig) -> tuple[torch.device, Distributed]:
     return device, ddp
 
 
+def _schedule(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
+              ) -> torch.optim.lr_scheduler.LRScheduler:
+    """The learning-rate schedule of ``config.schedule``, stepped once per optimiser step."""
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, epochs=config.epochs,
+                                                   steps_per_epoch=steps_per_epoch, pct_start=config.warmup)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+
 def _load_checkpoint(path: Path | None, config: TrainConfig, fingerprint: str) -> dict | None:
-    """The saved state of this run (same config but ``epochs``, same data), None if there is none."""
+    """The saved state of this run (same config, same data), None if there is none.
+
+    Under the ``constant`` schedule ``epochs`` may differ (a run can be extended); under ``onecycle``
+    the schedule spans ``epochs``, so it must match too.
+    """
     if path is None or not path.exists():
         return None
     state = torch.load(path, map_location="cpu", weights_only=True)
-    theirs = {k: v for k, v in state["config"].items() if k != "epochs"}
-    ours = {k: v for k, v in config.to_dict().items() if k != "epochs"}
+    free = {"epochs"} if config.schedule == "constant" else set()
+    theirs = {k: v for k, v in state["config"].items() if k not in free}
+    ours = {k: v for k, v in config.to_dict().items() if k not in free}
     if theirs != ours or state["fingerprint"] != fingerprint:
         raise ValueError(f"{path}: holds a run with another config or other data; "
                          "use a fresh checkpoint_dir or delete the file")
@@ -364,7 +409,7 @@ def fit(
         A :class:`FitResult` (the best model and the per-epoch history), the same on every rank.
     """
     X_train, y_train, X_val, y_val, val_utterances = _check_inputs(
-        X_train, y_train, X_val, y_val, val_utterances, n_classes)
+        X_train, y_train, X_val, y_val, val_utterances, n_classes, config.select)
     device, ddp = _setup_device(config)
     layout = torch.channels_last if config.channels_last else torch.contiguous_format
     checkpoint = Path(checkpoint_dir) / "checkpoint.pt" if checkpoint_dir is not None else None
@@ -378,19 +423,25 @@ def fit(
 
         # Model and optimiser, resumed from the checkpoint if it holds this run.
         torch.manual_seed(config.seed)
-        model = VGG19(n_classes, config.width, config.batch_norm, config.dropout, X_train.shape[1:])
+        model = VGG19(n_classes, config.width, config.batch_norm, config.dropout, X_train.shape[1:], config.head)
         model_config = model.config
         if ddp.world_size > 1 and device.type == "cuda" and config.sync_batchnorm:
             model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
         model = model.to(device, memory_format=layout)
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
-                                     fused=device.type == "cuda")
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
+                                      fused=device.type == "cuda")
+        rank_batch = config.batch_size // ddp.world_size
+        sampler = DistributedSampler(range(len(X_train)), num_replicas=ddp.world_size, rank=ddp.rank,
+                                     shuffle=True, seed=config.seed)
+        steps_per_epoch = -(-len(sampler) // rank_batch)
+        schedule = _schedule(optimizer, config, steps_per_epoch)
         history: list[dict] = []
         best_epoch, best_uar, best_weights, stopped = 0, -1.0, {}, False
         saved = _load_checkpoint(checkpoint, config, fingerprint)
         if saved is not None:
             model.load_state_dict(saved["model"])
             optimizer.load_state_dict(saved["optimizer"])
+            schedule.load_state_dict(saved["schedule"])
             history, best_epoch, best_uar = saved["history"], saved["best_epoch"], saved["best_uar"]
             best_weights, stopped = saved["best_weights"], saved["stopped"]
         train_model = torch.compile(model) if config.compile else model
@@ -400,16 +451,13 @@ def fit(
 
         # Data: one in-memory tensor indexed per batch; each rank takes its shard of every epoch.
         X_all, y_all = _stage(X_train, device), _stage(y_train, device)
-        sampler = DistributedSampler(range(len(X_train)), num_replicas=ddp.world_size, rank=ddp.rank,
-                                     shuffle=True, seed=config.seed)
-        rank_batch = config.batch_size // ddp.world_size
         first_epoch, last_epoch = len(history), len(history) if stopped else config.epochs
-        bar = tqdm(total=max(0, last_epoch - first_epoch) * -(-len(sampler) // rank_batch), desc="VGG19",
+        bar = tqdm(total=max(0, last_epoch - first_epoch) * steps_per_epoch, desc="VGG19",
                    unit="step", disable=not (progress and ddp.is_main))
 
         for epoch in range(first_epoch, last_epoch):
             # Train one epoch.
-            torch.manual_seed(_epoch_seed(config.seed, epoch, ddp.rank))
+            torch.manual_seed(epoch_seed(config.seed, epoch, ddp.rank))
             sampler.set_epoch(epoch)
             order = torch.tensor(list(sampler), device=X_all.device)
             model.train()
@@ -418,11 +466,12 @@ def fit(
             for start in range(0, len(order), rank_batch):
                 index = order[start : start + rank_batch]
                 x, y = _as_input(X_all[index], device), y_all[index].to(device, non_blocking=True)
-                with _autocast(device, config.amp):
+                with autocast(device, config.amp):
                     loss = F.cross_entropy(train_model(x), y)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+                schedule.step()
                 loss_sum += loss.detach() * len(index)
                 bar.update()
             totals = torch.stack([loss_sum, torch.tensor(float(len(order)), device=device)])
@@ -435,8 +484,8 @@ def fit(
                                          f"lower the learning rate (now {config.lr})")
 
             # Validate on rank 0 (utterance-level, after voting) and share the scores with every rank.
-            scores = torch.zeros(3, dtype=torch.float64, device=device)
-            if ddp.is_main:
+            scores = torch.full((3,), float("nan"), dtype=torch.float64, device=device)
+            if ddp.is_main and len(X_val):
                 metrics = evaluate(predict_proba(model, X_val, config.eval_batch_size, amp=config.amp),
                                    y_val, val_utterances)
                 scores = torch.tensor([metrics["uar"], metrics["f_score"], metrics["accuracy"]],
@@ -446,17 +495,18 @@ def fit(
             val_uar, val_f, val_acc = scores.tolist()
             history.append({"epoch": epoch + 1, "train_loss": loss_sum_all / seen, "val_uar": val_uar,
                             "val_f_score": val_f, "val_accuracy": val_acc, "train_seconds": seconds,
-                            "samples_per_s": seen / seconds})
+                            "samples_per_s": seen / seconds, "lr": optimizer.param_groups[0]["lr"]})
 
-            # Keep the best weights; stop after `patience` epochs without a better UAR.
-            if val_uar > best_uar:
+            # Keep the best weights and stop after `patience` epochs without a better UAR (or keep the last).
+            if val_uar > best_uar or config.select == "last":
                 best_epoch, best_uar, best_weights = epoch + 1, val_uar, _cpu_copy(model)
-            stopped = epoch + 1 - best_epoch >= config.patience
+            stopped = config.select == "best" and epoch + 1 - best_epoch >= config.patience
             bar.set_postfix(loss=f"{loss_sum_all / seen:.3f}", val_uar=f"{val_uar:.3f}", best=best_epoch)
             if checkpoint is not None and ddp.is_main:
                 _save_checkpoint(checkpoint, {
                     "config": config.to_dict(), "fingerprint": fingerprint, "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(), "history": history, "best_epoch": best_epoch,
+                    "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
+                    "history": history, "best_epoch": best_epoch,
                     "best_uar": best_uar, "best_weights": best_weights, "stopped": stopped})
             if stopped:
                 break

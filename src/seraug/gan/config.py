@@ -57,8 +57,10 @@ class GANConfig:
         "that of its real training segments. A G that ignores its code gives about 0; on EmoDB at width 1/16 "
         "after 4+2 epochs the proposed model's classes gave 0.29-0.68 (see seraug.gan.train)"))
     seed: int = field(default=0, metadata=_doc("seed of every random step (same seed on CPU => same numbers)"))
-    amp: bool = field(default=True, metadata=_doc("bf16 autocast on CUDA (ignored on the CPU)"))
-    channels_last: bool = field(default=True, metadata=_doc("channels_last memory format on CUDA (ignored on the CPU)"))
+    amp: bool = field(default=True, metadata=_doc(
+        "bf16 autocast where the hardware has native bf16 (bf16 GPUs; CPUs with AMX or AVX512-BF16), else fp32"))
+    channels_last: bool = field(default=True, metadata=_doc(
+        "channels_last memory format (what cuDNN's and oneDNN's fast bf16 convolutions want)"))
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> ValueError:

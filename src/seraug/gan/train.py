@@ -35,8 +35,9 @@ check fails, training returns to the last good checkpoint and halves the learnin
 :class:`TrainingDivergedError` and writes no model (the last good checkpoint stays on disk). Weights
 from a bad epoch are never saved.
 
-Speed: on CUDA, bf16 autocast and channels_last (``amp``, ``channels_last`` in the config) and cuDNN
-autotuning (``cudnn.benchmark``, for the duration of the call).
+Speed: bf16 autocast where the hardware has native bf16 (:func:`seraug.runtime.bf16_available`: bf16
+GPUs, CPUs with AMX or AVX512-BF16) and channels_last (``amp``, ``channels_last`` in the config); on
+CUDA also cuDNN autotuning (``cudnn.benchmark``, for the duration of the call).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from seraug.features import LogMelConfig, resolve_device
+from seraug.features import LogMelConfig
+from seraug.runtime import autocast, bf16_available, epoch_seed, resolve_device
 from seraug.files import atomic_path
 from seraug.gan.bundle import GANModel, sample_images
 from seraug.gan.config import GANConfig
@@ -89,14 +91,10 @@ class _Diverged(Exception):
 
 # ----------------------------------------------------------------------------- one step of each phase
 
-def _autocast(device: torch.device, enabled: bool):
-    return torch.autocast(device.type, dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
-
-
 def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torch.optim.Optimizer,
                      x: torch.Tensor, amp: bool = False) -> torch.Tensor:
     """One Adam step on the reconstruction MSE of a batch ``x`` ``(B, 1, 128, 128)``; returns the loss (0-d)."""
-    with _autocast(x.device, amp):
+    with autocast(x.device, amp):
         reconstruction = generator(encoder(x))
     loss = F.mse_loss(reconstruction.float(), x.float())
     optimizer.zero_grad(set_to_none=True)
@@ -108,7 +106,7 @@ def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torc
 def _d_update(discriminator: ConvEncoder, optimizer: torch.optim.Optimizer, x: torch.Tensor,
               targets: torch.Tensor, amp: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """One D step on one batch; per-sample losses and hits (argmax == target), both ``(B,)``."""
-    with _autocast(x.device, amp):
+    with autocast(x.device, amp):
         logits = discriminator(x)
     losses = F.cross_entropy(logits.float(), targets, reduction="none")
     optimizer.zero_grad(set_to_none=True)
@@ -143,24 +141,24 @@ def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.opti
     n_classes = discriminator.head.out_features - 1
     if arch == "proposed":
         z, conditioning = sample_codes(len(x))
-        with _autocast(x.device, amp):
+        with autocast(x.device, amp):
             fake = generator(z)
         loss_real, hit_real = _d_update(discriminator, opt_d, x, y, amp)
         fake_targets = torch.full_like(conditioning, n_classes)
         loss_fake, hit_fake = _d_update(discriminator, opt_d, fake.detach(), fake_targets, amp)
     else:
         z, conditioning = sample_codes(math.ceil(len(x) / n_classes))
-        with torch.no_grad(), _autocast(x.device, amp):
+        with torch.no_grad(), autocast(x.device, amp):
             fake = generator(z)
         fake_targets = torch.full_like(conditioning, n_classes)
         losses, hits = _d_update(discriminator, opt_d, torch.cat([x, fake.to(x.dtype)]), torch.cat([y, fake_targets]),
                                  amp)
         (loss_real, loss_fake), (hit_real, hit_fake) = losses.split([len(x), len(z)]), hits.split([len(x), len(z)])
         z, conditioning = sample_codes(len(x) + len(z))
-        with _autocast(x.device, amp):
+        with autocast(x.device, amp):
             fake = generator(z)
     discriminator.requires_grad_(False)
-    with _autocast(x.device, amp):
+    with autocast(x.device, amp):
         logits = discriminator(fake)
     g_loss = F.cross_entropy(logits.float(), conditioning)
     opt_g.zero_grad(set_to_none=True)
@@ -203,10 +201,6 @@ def _adam(params, lr: float, config: GANConfig) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2))
 
 
-def _epoch_seed(config: GANConfig, phase: str, epoch: int, recoveries: int) -> int:
-    return int(np.random.SeedSequence([config.seed, PHASES.index(phase), epoch, recoveries]).generate_state(1)[0])
-
-
 def _data_fingerprint(X: np.ndarray, y: np.ndarray) -> list:
     """Cheap identity of the training data, checked on resume."""
     return [list(X.shape), float(X.astype(np.float64).sum()), np.bincount(y).tolist()]
@@ -219,9 +213,8 @@ class _Run:
                  out_dir: Path | None, device: torch.device, progress: bool) -> None:
         self.config, self.device, self.out_dir = config, device, out_dir
         self.class_names, self.n_classes = class_names, len(class_names)
-        cuda = device.type == "cuda"
-        self.amp = cuda and config.amp
-        self.memory_format = torch.channels_last if cuda and config.channels_last else torch.contiguous_format
+        self.amp = config.amp and bf16_available(device)
+        self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
         self.fingerprint = _data_fingerprint(X, y)
         self.data = torch.from_numpy(X).unsqueeze(1).to(device, memory_format=self.memory_format)
         self.labels = torch.from_numpy(y).to(device)
@@ -258,7 +251,7 @@ class _Run:
     def calibrate_generator(self) -> None:
         """G's batch-norm statistics from ``CALIBRATION_CODES`` fixed-seed codes (see the module docstring)."""
         z, _ = self.codes(CALIBRATION_CODES, torch.Generator().manual_seed(self.config.seed))
-        with _autocast(self.device, self.amp):
+        with autocast(self.device, self.amp):
             recalibrate_batch_norm(self.generator, z.split(self.config.batch_size))
 
     def diversity_ratios(self) -> list[float]:
@@ -289,7 +282,7 @@ class _Run:
         The recovery count and learning-rate scale start again for fine-tuning.
         """
         self.encoder.eval()
-        with torch.no_grad(), _autocast(self.device, self.amp):
+        with torch.no_grad(), autocast(self.device, self.amp):
             recalibrate_batch_norm(self.encoder, self.data.split(self.config.batch_size))
             codes = torch.cat([self.encoder(batch).float().cpu() for batch in self.data.split(256)])
         self.gaussians = ClassGaussians.fit(codes.numpy(), self.labels.cpu().numpy(), self.n_classes)
@@ -331,7 +324,7 @@ class _Run:
 
     def run_epoch(self) -> None:
         """One epoch of the current phase; on divergence back to the last good state with half the LR."""
-        seed = _epoch_seed(self.config, self.phase, self.epoch, self.recoveries)
+        seed = epoch_seed(self.config.seed, PHASES.index(self.phase), self.epoch, self.recoveries)
         torch.manual_seed(seed)  # dropout
         rng = torch.Generator().manual_seed(seed)  # batch order, classes, codes
         start = time.perf_counter()
@@ -550,8 +543,10 @@ def train_gan(
                     show()
         finally:
             run.close()
-    model = GANModel(config, class_names, run.generator.eval(), run.discriminator.eval(), run.gaussians, scaler,
-                     features)
+    # Back to the default layout: the model then generates exactly what it will after GANModel.load.
+    generator, discriminator = (net.eval().to(memory_format=torch.contiguous_format)
+                                for net in (run.generator, run.discriminator))
+    model = GANModel(config, class_names, generator, discriminator, run.gaussians, scaler, features)
     if out:
         model.save(out)
     return model

@@ -1,0 +1,68 @@
+"""Torch plumbing shared by every trainer: the device, bf16 autocast, per-epoch seeds.
+
+- :func:`resolve_device`: a device name (``auto``, ``cpu``, ``cuda``, ``cuda:N``) checked once.
+- :func:`bf16_available` / :func:`autocast`: bf16 mixed precision where the hardware runs it fast:
+  CUDA GPUs with bf16 support, and CPUs with AMX tiles or AVX512-BF16 (Intel Sapphire Rapids and later,
+  AMD Zen 4 and later), where oneDNN runs bf16 convolutions on those units when the tensors are
+  channels-last. Elsewhere (an older CPU) bf16 would be emulated and slower, so autocast stays off and
+  training runs in fp32. The check happens at run time, on the machine that trains.
+- :func:`epoch_seed`: an independent, reproducible seed per (run, epoch, ...) so that a resumed run
+  draws the same dropout masks and batches as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+
+import numpy as np
+import torch
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """The torch device to compute on: ``"auto"`` (CUDA when available, else the CPU), ``"cpu"``,
+    ``"cuda"`` or ``"cuda:N"``.
+
+    Raises ValueError for any other name (``"gpu"``) or a CUDA device this machine's torch cannot see.
+    """
+    name = str(device)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", name):
+        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N")
+    resolved = torch.device(name)
+    if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r} is not available: torch sees {torch.cuda.device_count()} CUDA "
+                         f"device(s) here; use auto or cpu")
+    return resolved
+
+
+@functools.cache
+def cpu_has_bf16() -> bool:
+    """True when this CPU has AMX tiles or AVX512-BF16 instructions (native bf16 maths for oneDNN)."""
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def bf16_available(device: torch.device) -> bool:
+    """Whether bf16 autocast is native (fast) on ``device``: a bf16 GPU, or a CPU with AMX / AVX512-BF16."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and cpu_has_bf16()
+
+
+def autocast(device: torch.device, amp: bool) -> contextlib.AbstractContextManager:
+    """bf16 autocast on ``device`` when ``amp`` and :func:`bf16_available`; a no-op context otherwise.
+
+    Under it convolutions and matrix products run in bf16 (8-bit mantissa) and reductions such as the
+    loss in fp32; weights and optimiser state stay fp32.
+    """
+    if amp and bf16_available(device):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def epoch_seed(seed: int, *parts: int) -> int:
+    """A 32-bit seed for one ``(seed, *parts)`` (e.g. run seed, epoch, rank), independent of the others."""
+    return int(np.random.SeedSequence([seed, *parts]).generate_state(1)[0])
