@@ -353,7 +353,7 @@ def _jsonable(value):
 
 
 GRID_FIELDS = ("out", "strategies", "seeds", "only", "reduce", "max_folds", "device", "compile", "versions",
-               "root", "test_root", "noise_dir", "folds", "preset", "command", "machine")
+               "root", "test_root", "noise_dir", "folds", "preset", "command", "commands", "machine")
 """Config fields that do not change a cell's result: which cells run, on which machine (and how fast)
 and where the files lie. The corpus counts by its ``corpus_fingerprint``, ``folds`` by the ``fold_scheme`` it resolved
 to and ``preset`` by the ``sizes`` it gave; every other field changes results, so a run folder keeps it."""
@@ -424,6 +424,13 @@ def _check_same_settings(out: Path, config: dict) -> None:
     shutil.rmtree(out / "work", ignore_errors=True)
 
 
+def _commands(out: Path, command: str | None) -> list[str]:
+    """Every command line that has run in this folder, oldest first (each once), ``command`` last."""
+    path = out / "config.json"
+    before = json.loads(path.read_text()).get("commands", []) if path.exists() else []
+    return [c for c in before if c != command] + ([command] if command else [])
+
+
 def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFrame:
     """Run every unfinished cell of the grid, then write the tables and figures; returns the summary.
 
@@ -438,7 +445,7 @@ def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFr
     settings = full_config(config, data)
     _check_same_settings(out, settings)
     if writer:
-        _write_json(out / "config.json", settings)
+        _write_json(out / "config.json", settings | {"commands": _commands(out, config.command)})
     cells = data.cells()
     todo = [c for c in cells if not c.path(out).exists()]
     show = progress and writer

@@ -190,7 +190,7 @@ def write_report(out: str | Path) -> pd.DataFrame:
 def write_results(runs: list[str | Path], path: str | Path, title: str = "Results") -> str:
     """One markdown page (e.g. ``docs/results.md``) from finished run folders, never typed by hand.
 
-    Per run: the command that made it (``config.json``'s ``command``), the preset, folds and seeds, the
+    Per run: the commands that made it (``config.json``'s ``commands``), the preset, folds and seeds, the
     summary table with its spread and the paired comparison (``summary.md``, rebuilt from the cells), the
     compute time summed over cells, and the machine and versions it ran on. Returns the text written.
     """
@@ -207,7 +207,7 @@ def write_results(runs: list[str | Path], path: str | Path, title: str = "Result
         versions = ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())
         summary = (run / "summary.md").read_text().split("\n", 1)[1]  # without its own title line
         parts += [f"## {config['corpus']}, {config['protocol']}, preset `{config['preset']}` ({run.name})\n",
-                  f"```bash\n{config.get('command', '(command not recorded)')}\n```\n",
+                  "```bash\n" + "\n".join(config.get("commands") or ["(command not recorded)"]) + "\n```\n",
                   f"{len(cells)} cells, {config.get('fold_scheme', '?')} folds, seeds "
                   f"{', '.join(map(str, config.get('seeds', [])))}; {minutes:.0f} min of compute summed over "
                   f"cells on {config.get('machine', 'an unrecorded machine')}; {versions}.\n",
