@@ -445,7 +445,7 @@ def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFr
     settings = full_config(config, data)
     _check_same_settings(out, settings)
     if writer:
-        _write_json(out / "config.json", settings | {"commands": _commands(out, config.command)})
+        _write_json(out / "config.json", settings | {"commands": _commands(out, None)})
     cells = data.cells()
     todo = [c for c in cells if not c.path(out).exists()]
     show = progress and writer
@@ -464,6 +464,8 @@ def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFr
                       f"({result['seconds']:.0f} s)")
     if writer and not any((out / "work").glob("*")):
         shutil.rmtree(out / "work", ignore_errors=True)
+    if writer:  # a command counts once all its cells are written (an interrupted one made no table)
+        _write_json(out / "config.json", settings | {"commands": _commands(out, config.command)})
     return write_report(out) if writer else pd.DataFrame()
 
 

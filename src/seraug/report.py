@@ -209,7 +209,7 @@ def write_results(runs: list[str | Path], path: str | Path, title: str = "Result
         parts += [f"## {config['corpus']}, {config['protocol']}, preset `{config['preset']}` ({run.name})\n",
                   "```bash\n" + "\n".join(config.get("commands") or ["(command not recorded)"]) + "\n```\n",
                   f"{len(cells)} cells, {config.get('fold_scheme', '?')} folds, seeds "
-                  f"{', '.join(map(str, config.get('seeds', [])))}; {minutes:.0f} min of compute summed over "
+                  f"{', '.join(map(str, sorted({c['seed'] for c in cells})))}; {minutes:.0f} min of compute summed over "
                   f"cells on {config.get('machine', 'an unrecorded machine')}; {versions}.\n",
                   summary.strip() + "\n"]
     text = "\n".join(parts)
