@@ -43,13 +43,13 @@ from seraug.augment import augment_waveforms, default_transforms, make_plan, und
 from seraug.classifier import TrainConfig, evaluate, fit, init_distributed, predict_proba
 from seraug.corpora import load_manifest
 from seraug.features import LogMelConfig, extract_features, segments_from_waveforms
-from seraug.runtime import bf16_available, resolve_device
 from seraug.files import atomic_path
 from seraug.folds import SCHEMES as FOLD_SCHEMES
 from seraug.folds import Fold, make_folds, simulate_imbalance
 from seraug.gan import GANConfig, GANOverSampler
 from seraug.normalise import MinMaxScaler
 from seraug.report import write_report
+from seraug.runtime import bf16_available, resolve_device
 
 SIGNAL_STRATEGIES = ("cp", "sa", "sar", "sar_m", "sar_b", "sar_s")
 UNDERSAMPLING = ("under0.4", "under0.6", "under0.8", "under1.0")
@@ -197,7 +197,7 @@ class Data:
             self.scheme = ("shuffle" if test is not None else
                            "session" if manifest["session"].notna().all() else "speaker")
         # The shuffle scheme is a training/validation split by definition (FEEL-25k's 80/20).
-        validation = sizes.validation_fraction or 0.1 if self.scheme == "shuffle" else sizes.validation_fraction
+        validation = (sizes.validation_fraction or 0.1) if self.scheme == "shuffle" else sizes.validation_fraction
         self.folds: list[Fold] = make_folds(manifest, self.scheme, config.n_groups, validation, seed=0, test=test)
         limit = config.max_folds or sizes.max_folds
         self.folds = self.folds[:limit] if limit else self.folds

@@ -11,8 +11,8 @@ Schemes (``scheme=``):
 In the first three, validation speakers are drawn (seeded) from the fold's training speakers only,
 about ``validation_fraction`` of them and at least one; with a single training speaker, a seeded
 share of its utterances validates instead. ``validation_fraction=0`` gives no validation part (every
-training speaker trains; for a fixed training schedule that selects no epoch). No speaker of a fold's test part is ever in its training
-or validation part.
+training speaker trains; for a fixed training schedule that selects no epoch). No speaker of a fold's
+test part is ever in its training or validation part.
 """
 
 from __future__ import annotations

@@ -67,13 +67,14 @@ def summary_numbers(results: pd.DataFrame, protocol: str, order: list[str]) -> p
     return pd.concat(parts, axis=1).reindex(order)
 
 
-def summary_table(results: pd.DataFrame, protocol: str, order: list[str]) -> pd.DataFrame:
-    """Mean ± std (percent) over folds and seeds, in the layout of the paper's Table 2 or 3; rows in ``order``."""
-    numbers = summary_numbers(results, protocol, order)
-    columns = list(_table_columns(results, protocol))
-    return pd.DataFrame({c: [f"{m:.1f} ± {s:.1f}" if n == n else np.nan for m, s, n in
-                             zip(numbers[f"{c}_mean"], numbers[f"{c}_std"], numbers[f"{c}_n"])]
-                         for c in columns}, index=numbers.index)
+def summary_table(numbers: pd.DataFrame) -> pd.DataFrame:
+    """The paper's table from :func:`summary_numbers`: one ``mean ± std`` (percent) column per table
+    column, and ``folds x seeds``, the cells behind each row."""
+    columns = [c.removesuffix("_mean") for c in numbers.columns if c.endswith("_mean")]
+    table = pd.DataFrame({c: [f"{m:.1f} ± {s:.1f}" if pd.notna(m) else np.nan
+                              for m, s in zip(numbers[f"{c}_mean"], numbers[f"{c}_std"])]
+                          for c in columns}, index=numbers.index)
+    return table.assign(**{"folds x seeds": numbers[f"{columns[-1]}_n"]})
 
 
 def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "imbalanced") -> pd.DataFrame:
@@ -166,13 +167,13 @@ def write_report(out: str | Path) -> pd.DataFrame:
     results.to_csv(out / "results.csv", index=False)
     present = set(results["strategy"])
     order = list(dict.fromkeys([s for s in config.get("strategies", []) if s in present] + sorted(present)))
-    summary = summary_table(results, protocol, order)
+    numbers = summary_numbers(results, protocol, order)
+    numbers.to_csv(out / "summary_numbers.csv")
+    shown = summary_table(numbers)
+    summary = shown.drop(columns="folds x seeds")
     summary.to_csv(out / "summary.csv")
-    summary_numbers(results, protocol, order).to_csv(out / "summary_numbers.csv")
     comparison = paired_comparison(results, order)
     comparison.to_csv(out / "comparison.csv", index=False)
-    runs = results.groupby("strategy")[["fold", "seed"]].apply(lambda g: len(g.drop_duplicates()))
-    shown = summary.assign(**{"folds x seeds": runs.reindex(summary.index)})
     text = [f"# {'UAR %' if protocol == 'table2' else 'UAR and F-score %'}, mean ± std over folds and seeds\n",
             shown.to_markdown(), ""]
     if not comparison.empty:

@@ -53,9 +53,9 @@ from tqdm.auto import tqdm
 
 from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
-from seraug.runtime import autocast, epoch_seed, resolve_device
 from seraug.files import atomic_path
 from seraug.normalise import MinMaxScaler
+from seraug.runtime import autocast, epoch_seed, resolve_device
 
 SCHEDULES = ("constant", "onecycle")
 """Learning-rate schedules of :class:`TrainConfig` (see its ``schedule``)."""
@@ -319,8 +319,6 @@ def _check_inputs(X_train, y_train, X_val, y_val, val_utterances, n_classes: int
     y_train = _labels("y_train", y_train, len(X_train), n_classes)
     y_val = _labels("y_val", y_val, len(X_val), n_classes)
     val_utterances = np.asarray(val_utterances)
-    if val_utterances.size == 0 and len(X_val) == 0:
-        val_utterances = val_utterances.reshape(0)
     if val_utterances.shape != (len(X_val),):
         raise ValueError(f"val_utterances must have shape ({len(X_val)},) like X_val, got {val_utterances.shape}")
     if X_val.shape[1:] != X_train.shape[1:]:

@@ -59,7 +59,6 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from seraug.features import LogMelConfig
-from seraug.runtime import autocast, bf16_available, epoch_seed, resolve_device
 from seraug.files import atomic_path
 from seraug.gan.bundle import GANModel, sample_images
 from seraug.gan.config import GANConfig
@@ -67,6 +66,7 @@ from seraug.gan.latent import ClassGaussians
 from seraug.gan.models import ConvEncoder, Generator, build
 from seraug.gan.quality import mean_pairwise_distance
 from seraug.normalise import MinMaxScaler
+from seraug.runtime import autocast, bf16_available, epoch_seed, resolve_device
 
 PHASES = ("ae", "gan")
 LOSS_COLUMNS = ["phase", "epoch", "ae_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake",
