@@ -23,6 +23,16 @@ SAMPLE_RATE = 16000
 SILENCE_PEAK = 1e-4
 """A file whose absolute peak stays below this (about -80 dBFS) is treated as silent."""
 
+MAX_PEAK = 10.0
+"""A file whose absolute peak exceeds this (+20 dBFS) is refused: no recording or noisy mix of speech
+reaches it, while integer samples stored as float without scaling (peaks of thousands) do. Left in,
+such a file's spectrogram sits far above every other after min-max normalisation."""
+
+MIN_SECONDS = 0.25
+"""Shortest file accepted, in seconds (10 frames of the 25 ms hop). A segment spans 128 frames (3.2 s);
+a shorter file is padded with its silence floor, and below a quarter of a second (less than a syllable)
+the segment is almost all padding and says nothing about an emotion: such a file is a cut or a mistake."""
+
 
 _SHORT_CHUNK = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
 """libsndfile's log line for a WAV ``data`` or AIFF ``SSND`` chunk shorter than its header says
@@ -48,7 +58,8 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
 
     Channels are averaged (mono mixdown); other rates are converted with soxr's high-quality
     resampler. Raises :class:`AudioError` naming the file when it is missing, empty, unreadable or
-    truncated, holds non-finite samples, or is all silence (peak below :data:`SILENCE_PEAK`).
+    truncated, holds non-finite samples, is all silence (peak below :data:`SILENCE_PEAK`), peaks
+    absurdly high (above :data:`MAX_PEAK`) or lasts under :data:`MIN_SECONDS`.
 
     Returns:
         Array of shape ``(n_samples,)``, float32, nominally in [-1, 1].
@@ -77,6 +88,12 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         raise AudioError(path, "non-finite samples (NaN or Inf)")
     if peak < SILENCE_PEAK:
         raise AudioError(path, "all silent (peak below -80 dBFS)")
+    if peak > MAX_PEAK:
+        raise AudioError(path, f"peak {peak:.3g} is far outside [-1, 1] (over +20 dBFS): samples stored unscaled? "
+                               "rescale the file to [-1, 1]")
+    if audio.shape[0] < MIN_SECONDS * file_rate:
+        raise AudioError(path, f"too short ({audio.shape[0] / file_rate * 1000:.0f} ms; at least "
+                               f"{MIN_SECONDS * 1000:.0f} ms): its segment would be almost all padding")
     if file_rate != sample_rate:
         audio = soxr.resample(audio, file_rate, sample_rate, quality="HQ")
     return np.ascontiguousarray(audio, dtype=np.float32)

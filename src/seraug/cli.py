@@ -126,8 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv  # the command line as given, recorded by `seraug experiment` in its config.json
     try:
         return args.func(args)
-    except (AudioError, CorpusError, ValueError, FileNotFoundError) as err:
+    except (AudioError, CorpusError, ValueError) as err:
         print(f"seraug {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk, a read-only folder, a missing file: the path and the cause
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"seraug {args.command}: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"seraug {args.command}: interrupted; finished work is kept, re-run to resume", file=sys.stderr)

@@ -43,9 +43,9 @@ from seraug.augment import augment_waveforms, default_transforms, make_plan, und
 from seraug.classifier import TrainConfig, evaluate, fit, init_distributed, predict_proba
 from seraug.corpora import load_manifest
 from seraug.features import LogMelConfig, extract_features, segments_from_waveforms
-from seraug.files import atomic_path
+from seraug.files import atomic_path, read_json, read_or_set_aside
 from seraug.folds import SCHEMES as FOLD_SCHEMES
-from seraug.folds import Fold, make_folds, simulate_imbalance
+from seraug.folds import Fold, make_folds, missing_classes, simulate_imbalance
 from seraug.gan import GANConfig, GANOverSampler
 from seraug.normalise import MinMaxScaler
 from seraug.report import write_report
@@ -205,6 +205,14 @@ class Data:
         if not self.manifest["utterance"].is_unique:
             raise ValueError("utterance ids repeat between the training and the test corpus")
         self.labels = sorted(self.manifest["label"].unique())
+        untrainable, unscored = missing_classes(self.folds, self.manifest.set_index("utterance")["label"])
+        if untrainable:
+            raise ValueError(f"{len(untrainable)} fold(s) would test classes their training part lacks (recall 0 "
+                             f"whatever the strategy): {'; '.join(untrainable[:5])}. Keep classes with enough "
+                             "speakers (--classes), or use other folds (--folds groups --n-groups N)")
+        if unscored:
+            warnings.warn(f"{'; '.join(unscored[:5])}: these folds' UAR averages the classes their test "
+                          "speakers hold", stacklevel=2)
         self.feature_config = LogMelConfig()
         self.manifest = self.manifest.set_index("utterance", drop=False)
 
@@ -447,7 +455,7 @@ def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFr
     if writer:
         _write_json(out / "config.json", settings | {"commands": _commands(out, None)})
     cells = data.cells()
-    todo = [c for c in cells if not c.path(out).exists()]
+    todo = [c for c in cells if read_or_set_aside(c.path(out), read_json) is None]
     show = progress and writer
     if show:
         print(f"{out.resolve()}: {len(cells)} cells ({len(cells) - len(todo)} finished), {len(data.folds)} "

@@ -32,7 +32,7 @@ import torch
 from tqdm.auto import tqdm
 
 from seraug.audio import AudioError, load_audio
-from seraug.files import atomic_path
+from seraug.files import atomic_path, read_json, read_or_set_aside
 from seraug.runtime import resolve_device
 
 AMIN = 1e-10
@@ -301,7 +301,10 @@ def extract_features(
     out = Path(out_dir)
     key = _fingerprint(manifest, config)
     meta_path = out / "config.json"
-    if meta_path.exists() and json.loads(meta_path.read_text()).get("fingerprint") == key:
+    meta = read_or_set_aside(meta_path, read_json)  # a damaged store is set aside and recomputed
+    if (meta is not None and meta.get("fingerprint") == key
+            and read_or_set_aside(out / "spectrograms.npy", _array_shape) == (meta["segments"], config.n_mels,
+                                                                                config.segment_frames)):
         skipped = pd.read_csv(out / "skipped.csv")
         if len(skipped) and not skip_bad:
             raise AudioError(skipped["path"].iloc[0], skipped["reason"].iloc[0])
@@ -322,6 +325,11 @@ def extract_features(
     with atomic_path(meta_path) as tmp:
         tmp.write_text(json.dumps(meta, indent=2))
     return X, segments
+
+
+def _array_shape(path: Path) -> tuple[int, ...]:
+    """Shape of a stored array, read from its header; a file cut short raises ValueError."""
+    return np.load(path, mmap_mode="r").shape
 
 
 def load_features(directory: str | Path) -> tuple[np.ndarray, pd.DataFrame, LogMelConfig]:

@@ -124,3 +124,25 @@ def simulate_imbalance(manifest: pd.DataFrame, label: str, fraction: float = 0.8
     drop = np.random.default_rng(seed).choice(members, min(round(fraction * len(members)), len(members) - 1),
                                               replace=False)
     return manifest.drop(index=drop)
+
+
+def missing_classes(folds: list[Fold], labels: pd.Series) -> tuple[list[str], list[str]]:
+    """Classes a fold part lacks: ``(untrainable, unscored)``, one line per fold part.
+
+    ``untrainable``: a training part lacks a class that its validation or test part holds, e.g.
+    ``"group-3: training lacks disgust"``: the classifier cannot learn it, so that class's recall is 0
+    whatever the strategy, and a GAN cannot generate it. ``unscored``: a test part lacks a class of the
+    corpus (``"speaker-08: test lacks disgust"``): harmless, since UAR averages the recalls of the classes
+    the test part holds, but that fold's UAR then averages fewer classes. ``labels`` maps utterance id ->
+    label.
+    """
+    untrainable, unscored = [], []
+    classes = set(labels)
+    for fold in folds:
+        train, held_out = set(labels.loc[list(fold.train)]), set(labels.loc[[*fold.validation, *fold.test]])
+        if held_out - train:
+            untrainable.append(f"{fold.name}: training lacks {', '.join(sorted(held_out - train))}")
+        if classes - set(labels.loc[list(fold.test)]):
+            unscored.append(f"{fold.name}: test lacks {', '.join(sorted(classes - set(labels.loc[list(fold.test)])))}")
+    return untrainable, unscored
+

@@ -29,11 +29,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.stats import binomtest, t, wilcoxon  # noqa: E402
 
+from seraug.files import read_json, read_or_set_aside  # noqa: E402
+
 METRICS = ("uar", "f_score", "accuracy")
 
 
 def load_cells(out: Path) -> list[dict]:
-    cells = [json.loads(p.read_text()) for p in sorted((out / "cells").glob("*.json"))]
+    cells = [read_or_set_aside(p, read_json) for p in sorted((out / "cells").glob("*.json"))]
+    cells = [cell for cell in cells if cell is not None]
     if not cells:
         raise FileNotFoundError(f"{out}: no finished cells in {out / 'cells'}")
     return cells

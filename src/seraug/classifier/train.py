@@ -53,7 +53,7 @@ from tqdm.auto import tqdm
 
 from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
-from seraug.files import atomic_path
+from seraug.files import atomic_path, read_or_set_aside
 from seraug.normalise import MinMaxScaler
 from seraug.runtime import autocast, epoch_seed, resolve_device
 
@@ -85,6 +85,10 @@ class TrainConfig:
             inversely). With ``onecycle`` the last epochs run at a small rate, which settles the
             weights; early stopping still keeps the best validation epoch.
         warmup: share of the steps that warm up under ``onecycle`` (OneCycleLR's ``pct_start``).
+        label_smoothing: share of each target's probability spread evenly over all classes in the
+            cross-entropy (``torch.nn.functional.cross_entropy``'s ``label_smoothing``; 0 = plain
+            one-hot targets). It regularises the loss, not the data: every strategy's training set
+            is seen as it is.
         select: which weights :func:`fit` returns: ``best`` (the epoch with the highest validation UAR,
             stopping after ``patience`` epochs without a higher one) or ``last`` (the final epoch's; no
             early stopping, the validation UAR is only recorded). ``last`` suits ``onecycle``, whose
@@ -113,6 +117,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     schedule: str = "constant"
     warmup: float = 0.3
+    label_smoothing: float = 0.0
     select: str = "best"
     patience: int = 10
     seed: int = 0
@@ -137,6 +142,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if self.select not in ("best", "last"):
             raise ValueError(f"TrainConfig.select must be best or last, got {self.select!r}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0 < self.warmup < 1:
             raise ValueError(f"TrainConfig.warmup must be in (0, 1), got {self.warmup}")
 
@@ -358,9 +365,9 @@ def _load_checkpoint(path: Path | None, config: TrainConfig, fingerprint: str) -
     Under the ``constant`` schedule ``epochs`` may differ (a run can be extended); under ``onecycle``
     the schedule spans ``epochs``, so it must match too.
     """
-    if path is None or not path.exists():
+    state = read_or_set_aside(path, lambda p: torch.load(p, map_location="cpu", weights_only=True)) if path else None
+    if state is None:
         return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
     free = {"epochs"} if config.schedule == "constant" else set()
     theirs = {k: v for k, v in state["config"].items() if k not in free}
     ours = {k: v for k, v in config.to_dict().items() if k not in free}
@@ -465,7 +472,7 @@ def fit(
                 index = order[start : start + rank_batch]
                 x, y = _as_input(X_all[index], device), y_all[index].to(device, non_blocking=True)
                 with autocast(device, config.amp):
-                    loss = F.cross_entropy(train_model(x), y)
+                    loss = F.cross_entropy(train_model(x), y, label_smoothing=config.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()

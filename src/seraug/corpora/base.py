@@ -25,9 +25,13 @@ ALIASES = {
     "angry": "anger", "ang": "anger", "happy": "happiness", "hap": "happiness", "joy": "happiness",
     "sad": "sadness", "neu": "neutral", "fearful": "fear", "fea": "fear", "disgusted": "disgust",
     "dis": "disgust", "surprised": "surprise", "sur": "surprise", "exc": "excitement", "excited": "excitement",
-    "fru": "frustration", "frustrated": "frustration", "bored": "boredom",
+    "fru": "frustration", "frustrated": "frustration", "bored": "boredom", "ps": "surprise",
+    "pleasant_surprise": "surprise", "pleasant_surprised": "surprise", "pleasant surprise": "surprise",
+    "anxiety": "fear", "anxious": "fear", "neutrality": "neutral", "calmness": "calm",
+    "disgusting": "disgust", "boring": "boredom", "xxx": "no_agreement",
 }
-"""Common spellings of the vocabulary's labels, for corpora given as CSV."""
+"""Common spellings of the vocabulary's labels (those of EmoDB, EMOVO, RAVDESS, CREMA-D, TESS and
+IEMOCAP's codes), for corpora given as CSV."""
 
 
 class CorpusError(ValueError):
@@ -51,6 +55,17 @@ def require_dir(root: str | Path, corpus: str) -> Path:
     return root
 
 
+def resolved(path: Path) -> str:
+    """The absolute path of a corpus file with its links followed, or a :class:`CorpusError` naming it."""
+    try:
+        return str(path.resolve(strict=True))
+    except RuntimeError:  # Python < 3.13 reports a symlink loop so
+        raise CorpusError(f"{path}: a symbolic link loop (the link points back to itself)") from None
+    except OSError as err:
+        raise CorpusError(f"{path}: {err.strerror or err}"
+                          f"{' (a broken symbolic link)' if path.is_symlink() else ''}") from None
+
+
 def parse_files(
     files: Iterable[Path], pattern: str, corpus: str, root: Path, row: Callable[[Path, re.Match], dict]
 ) -> pd.DataFrame:
@@ -64,7 +79,7 @@ def parse_files(
     for path in sorted(files):
         match = regex.fullmatch(path.name)
         if match:
-            rows.append({"path": str(path.resolve()), "session": None, "corpus": corpus, **row(path, match)})
+            rows.append({"path": resolved(path), "session": None, "corpus": corpus, **row(path, match)})
         else:
             bad.append(path.name)
     if bad:
@@ -79,9 +94,11 @@ def parse_files(
 def finish(manifest: pd.DataFrame, source: Path | str) -> pd.DataFrame:
     """Order the columns, check that utterance ids are unique, sort by utterance.
 
-    A repeated id names two of its paths, so a corpus copied twice into one folder (as in some
+    An empty manifest is an error (a header-only CSV, a folder without audio). A repeated id names two of its paths, so a corpus copied twice into one folder (as in some
     redistributed archives) is easy to spot.
     """
+    if manifest.empty:
+        raise CorpusError(f"{source}: no utterances (an empty corpus)")
     repeated = manifest[manifest["utterance"].duplicated(keep=False)]
     if len(repeated):
         first = repeated[repeated["utterance"] == repeated["utterance"].iloc[0]]["path"]

@@ -3,16 +3,18 @@
 Required columns: ``path`` (absolute, or relative to the CSV's folder), ``label``, ``speaker``.
 Optional: ``session`` (for session folds) and ``utterance`` (an id; default: the file name without
 extension, which must then be unique). Labels are mapped to the common vocabulary where they are a
-known spelling (``angry`` -> ``anger``) and kept as given otherwise; ``code`` keeps the original.
+known spelling (``angry`` -> ``anger``, ``ps`` -> ``surprise``) and kept as given otherwise, with a
+warning that lists the classes found (so a typo is seen); ``code`` keeps the original.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from seraug.corpora.base import CorpusError, canonical_label, finish
+from seraug.corpora.base import LABELS, CorpusError, canonical_label, finish, resolved
 
 NAME = "csv"
 DESCRIPTION = "any corpus listed in a CSV file (columns path, label, speaker[, session, utterance]); --root FILE.csv"
@@ -39,11 +41,16 @@ def load(root: str | Path) -> pd.DataFrame:
         raise CorpusError(f"{table_path}: {len(absent)} audio file(s) not found, e.g. {', '.join(absent[:3])}")
     manifest = pd.DataFrame({
         "utterance": table["utterance"].str.strip() if "utterance" in table else [Path(p).stem for p in paths],
-        "path": [str(Path(p).resolve()) for p in paths],
+        "path": [resolved(Path(p)) for p in paths],
         "speaker": table["speaker"].str.strip(),
         "label": table["label"].map(canonical_label),
         "code": table["label"],
         "session": table["session"].replace("", None) if "session" in table else None,
         "corpus": NAME,
     })
+    unknown = sorted(set(manifest["label"]) - set(LABELS))
+    if unknown:
+        warnings.warn(f"{table_path}: label(s) {', '.join(unknown)} are outside seraug's vocabulary and become "
+                      f"classes of their own; classes found: {', '.join(sorted(set(manifest['label'])))}. "
+                      "A typo? Fix the CSV or rename with --merge OLD=NEW", stacklevel=2)
     return finish(manifest, table_path)

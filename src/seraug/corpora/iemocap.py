@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from seraug.corpora.base import CorpusError, finish, require_dir
+from seraug.corpora.base import CorpusError, finish, require_dir, resolved
 
 NAME = "iemocap"
 DESCRIPTION = "IEMOCAP official release, 5 sessions, 10 speakers; default: the paper's 4 classes"
@@ -51,7 +51,7 @@ def load(root: str | Path) -> pd.DataFrame:
                 wav = session / "sentences" / "wav" / dialog / f"{utterance}.wav"
                 if not wav.is_file():
                     raise CorpusError(f"{txt}: labels {utterance} but its audio {wav} is missing")
-                rows.append({"utterance": utterance, "path": str(wav.resolve()), "speaker": f"Ses{number}{gender}",
+                rows.append({"utterance": utterance, "path": resolved(wav), "speaker": f"Ses{number}{gender}",
                              "label": CODES[code], "code": code, "session": session.name, "corpus": NAME})
     if not rows:
         raise CorpusError(f"{root}: the EmoEvaluation files hold no utterance lines")

@@ -59,7 +59,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from seraug.features import LogMelConfig
-from seraug.files import atomic_path
+from seraug.files import atomic_path, read_or_set_aside
 from seraug.gan.bundle import GANModel, sample_images
 from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
@@ -205,6 +205,12 @@ def _data_fingerprint(X: np.ndarray, y: np.ndarray) -> list:
     """Cheap identity of the training data, checked on resume."""
     return [list(X.shape), float(X.astype(np.float64).sum()), np.bincount(y).tolist()]
 
+
+
+def _read_checkpoint(path: Path) -> tuple[bytes, dict]:
+    """A GAN checkpoint's bytes (kept as the last good state) and its decoded state."""
+    blob = path.read_bytes()
+    return blob, torch.load(io.BytesIO(blob), map_location="cpu", weights_only=False)
 
 class _Run:
     """The mutable state of one training run: networks, optimisers, phase, epoch, history."""
@@ -402,10 +408,10 @@ class _Run:
     def resume(self) -> bool:
         """Load ``out_dir/checkpoint.pt`` if there is one; ValueError if it belongs to another run."""
         path = self.out_dir / "checkpoint.pt" if self.out_dir else None
-        if path is None or not path.exists():
+        read = read_or_set_aside(path, _read_checkpoint) if path else None
+        if read is None:
             return False
-        blob = path.read_bytes()
-        saved = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=False)
+        blob, saved = read
         if saved["config"] != self.config.to_dict():
             changed = sorted(k for k, v in self.config.to_dict().items() if saved["config"].get(k) != v)
             raise ValueError(f"{path}: checkpoint of a run with other settings ({', '.join(changed)}); "
