@@ -37,6 +37,7 @@ RECIPES: dict[str, tuple[TrainConfig, float]] = {
     "width-1/4": (replace(ONECYCLE, width=1 / 4), 0.1),
     "gap-head": (GAP, 0.1),
     "last-epoch": (replace(GAP, select="last"), 0.1),
+    "no-validation-speakers": (replace(GAP, select="last"), 0.0),
     "cpu-preset": (replace(PRESETS["cpu"].classifier, device="cpu"), PRESETS["cpu"].validation_fraction),
 }
 """name -> (classifier config, share of training speakers that validate)."""

@@ -19,7 +19,7 @@ from seraug.corpora import load_manifest
 
 def augment(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="seraug")
-    add_parser(parser.add_subparsers(dest="command"))
+    add_parser(parser.add_subparsers(dest="command"), "balance a training set")
     args = parser.parse_args(["augment", *argv])
     return args.func(args)
 
@@ -144,6 +144,6 @@ def test_bad_input_is_a_clear_error(tmp_path, emodb_root, capsys):
 
 def test_help_explains_every_option():
     parser = argparse.ArgumentParser(prog="seraug")
-    add_parser(parser.add_subparsers(dest="command"))
+    add_parser(parser.add_subparsers(dest="command"), "balance a training set")
     sub = parser._subparsers._group_actions[0].choices["augment"]
     assert all(action.help for action in sub._actions)

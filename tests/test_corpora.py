@@ -62,10 +62,15 @@ def test_crema_d(tmp_path, wav):
 
 def test_tess(tmp_path, wav):
     _tree(tmp_path, ["OAF_angry/OAF_back_angry.wav", "OAF_Pleasant_surprise/OAF_bite_ps.wav",
-                     "YAF_sad/YAF_youth_sad.wav", "YAF_neutral/YAF_back_neutral.wav"], wav)
+                     "YAF_sad/YAF_youth_sad.wav", "YAF_neutral/YAF_back_neutral.wav",
+                     "YAF_pleasant_surprised/YAF_germ_pleasant.wav"], wav)  # a deviating name: its folder says it
     m = load_manifest("tess", tmp_path)
     assert sorted(zip(m["speaker"], m["label"])) == [("OAF", "anger"), ("OAF", "surprise"), ("YAF", "neutral"),
-                                                     ("YAF", "sadness")]
+                                                     ("YAF", "sadness"), ("YAF", "surprise")]
+    _tree(tmp_path, ["stray/notes.wav"], wav)  # neither the name nor the folder says what it is
+    with pytest.raises(CorpusError, match="notes.wav"):
+        load_manifest("tess", tmp_path)
+    (tmp_path / "stray/notes.wav").unlink()
     shutil.copytree(tmp_path / "OAF_angry", tmp_path / "copy" / "OAF_angry")  # Kaggle's nested duplicate folder
     with pytest.raises(CorpusError) as info:
         load_manifest("tess", tmp_path)

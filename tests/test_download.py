@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import stat
 import threading
 import zipfile
 
@@ -25,6 +26,18 @@ def server(tmp_path_factory, emodb_root):
         zf.write(emodb_root / "wav" / "03a01Fa.wav", "wav/03a01Fa.wav")
     with zipfile.ZipFile(site / "evil.zip", "w") as zf:
         zf.writestr("../outside.txt", "x")
+    with zipfile.ZipFile(site / "fake.zip", "w") as zf:  # the right names, no audio in them
+        for wav in sorted((emodb_root / "wav").glob("*.wav")):
+            zf.writestr(f"wav/{wav.name}", "not audio")
+    with zipfile.ZipFile(site / "link.zip", "w") as zf:
+        link = zipfile.ZipInfo("wav/03a01Fa.wav")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+    with zipfile.ZipFile(site / "damaged.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(emodb_root / "wav" / "03a01Fa.wav", "wav/03a01Fa.wav")
+    data = bytearray((site / "damaged.zip").read_bytes())
+    data[200:400] = bytes(200)  # zeros inside the compressed stream
+    (site / "damaged.zip").write_bytes(bytes(data))
     speech = emodb_root / "wav" / "03a01Fa.wav"  # RAVDESS's official zip: Actor_NN/ at the top, one per actor here
     for name, folder in (("ravdess.zip", ""), ("ravdess-nested.zip", "Audio_Speech_Actors_01-24/")):
         with zipfile.ZipFile(site / name, "w") as zf:
@@ -72,3 +85,24 @@ def test_no_network_says_how_to_pass_root(tmp_path, capsys):
     assert "--root DIR" in capsys.readouterr().err
     with pytest.raises(CorpusError, match="no public direct download"):
         download("emovo", tmp_path)
+
+
+def test_archives_with_the_right_names_but_no_audio_links_or_damage_are_refused(server, tmp_path):
+    with pytest.raises(CorpusError, match="not usable audio, e.g. .*03a01Fa.wav: unreadable audio"):
+        download("emodb", tmp_path, f"{server}/fake.zip", progress=False)
+    with pytest.raises(CorpusError, match="'wav/03a01Fa.wav' is a symbolic link; refused"):
+        download("emodb", tmp_path, f"{server}/link.zip", progress=False)
+    with pytest.raises(CorpusError, match="damaged.zip: (damaged archive data|not a zip archive)"):
+        download("emodb", tmp_path, f"{server}/damaged.zip", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing unpacked, no leftovers
+
+
+def test_checksum_and_size_cap(server, tmp_path, monkeypatch, capsys):
+    assert main(["download", "emodb", "--cache", str(tmp_path), "--url", f"{server}/download.zip",
+                 "--sha256", "0" * 64]) == 2
+    assert "differs from the expected" in capsys.readouterr().err and not (tmp_path / "emodb").exists()
+    import seraug.download
+
+    monkeypatch.setattr(seraug.download, "MAX_UNPACKED_BYTES", 2**20)
+    with pytest.raises(CorpusError, match="would unpack to .* GiB, more than"):
+        download("emodb", tmp_path, f"{server}/download.zip", progress=False)

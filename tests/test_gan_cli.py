@@ -19,7 +19,7 @@ TINY = ["--width", "0.0625", "--batch-size", "8", "--ae-epochs", "1", "--gan-epo
 
 def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="seraug")
-    add_parser(parser.add_subparsers(dest="command", required=True))
+    add_parser(parser.add_subparsers(dest="command", required=True), "the GAN")
     args = parser.parse_args(argv)
     return args.func(args)
 
@@ -56,7 +56,7 @@ def test_train_writes_model_logs_grid_report_and_audio(models, capsys):
     for name in ("model.json", "weights.pt", "latent.npz", "checkpoint.pt", "losses.csv", "grid.png"):
         assert (out / name).exists(), name
     meta = json.loads((out / "model.json").read_text())
-    assert meta["class_names"] == CLASSES and meta["config"]["arch"] == "proposed"
+    assert meta["class_names"] == CLASSES and meta["config"]["arch"] == "proposed" and meta["speakers"] == SPEAKERS
     assert meta["scaler"]["data_min"] < meta["scaler"]["data_max"] and meta["features"]["n_mels"] == 128
     assert (out / "losses.csv").read_text().splitlines()[0].startswith("phase,epoch,ae_loss")
     assert (out / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -89,9 +89,14 @@ def test_report_compares_models_side_by_side(models, store, tmp_path, capsys):
                 "--features", str(store), "--out", str(out), "--wavs", "0", "--grid-n", "2"]) == 0
     printed = capsys.readouterr().out
     assert "proposed (proposed)" in printed and "bagan (bagan)" in printed
+    assert "FD floor: the same between two random halves" in printed  # the columns explained
+    assert "compared with segments of its own training speakers 03, 08" in printed
     for name in ("proposed", "bagan"):
         report = json.loads((out / f"quality_{name}.json").read_text())
         assert report["arch"] == name and set(report["classes"]) == set(CLASSES)
+        # one epoch of each phase: far from real segments, and the report says so in words
+        assert not report["usable"] and any("real floor" in p for p in report["problems"])
+    assert printed.count("WARNING: unusable for balancing") == 2
     assert (out / "grid.png").exists()
 
 
@@ -105,8 +110,14 @@ def test_train_on_a_training_part_of_the_speakers(store, tmp_path, capsys):
     assert "training on 12 segments of speakers 03;" in capsys.readouterr().out
     segments = pd.read_csv(store / "segments.csv", dtype={"speaker": str})
     kept = np.load(store / "spectrograms.npy")[segments["speaker"].to_numpy() == "03"]
-    scaler = json.loads((out / "model.json").read_text())["scaler"]
-    assert (scaler["data_min"], scaler["data_max"]) == (float(kept.min()), float(kept.max()))
+    meta = json.loads((out / "model.json").read_text())
+    assert (meta["scaler"]["data_min"], meta["scaler"]["data_max"]) == (float(kept.min()), float(kept.max()))
+    assert meta["speakers"] == ["03"]
+    assert run(["gan", "report", "--model", str(out), "--features", str(store), "--out", str(tmp_path / "r"),
+                "--exclude-speakers", "03", "--wavs", "0", "--grid-n", "1"]) == 0  # held-out speaker 08 only
+    printed = capsys.readouterr().out
+    assert "own training speakers" not in printed and json.loads((tmp_path / "r" / "quality.json").read_text())[
+        "classes"]["anger"]["n_real"] == 4
     with pytest.raises(ValueError, match="speaker\\(s\\) 99 not in the feature store; present: 03, 08"):
         run(["gan", "train", "--features", str(store), "--out", str(out), "--speakers", "99", *TINY])
 

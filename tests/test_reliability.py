@@ -9,6 +9,10 @@ import errno
 import json
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -21,7 +25,7 @@ from seraug.cli import main
 from seraug.corpora import CorpusError, load_manifest
 from seraug.experiment import ExperimentConfig, Preset, run_experiment
 from seraug.features import extract_features
-from seraug.files import atomic_path, read_json, read_or_set_aside
+from seraug.files import Claim, atomic_path, read_json, read_or_set_aside
 from seraug.gan import GANConfig
 
 TINY = Preset(TrainConfig(width=1 / 32, epochs=1, batch_size=64, select="last"),
@@ -171,3 +175,59 @@ def test_a_truncated_cell_is_recomputed_alone(tmp_path, emodb_root, monkeypatch)
         run_experiment(config, progress=False)
     assert ran == [whole["cell"]] and json.loads(cells[0].read_text())["uar"] == whole["uar"]
     assert (tmp_path / "cells" / f"{cells[0].name}.corrupt").exists()
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_a_claim_keeps_a_second_process_off_and_a_dead_ones_time_counts(tmp_path):
+    first, second = Claim(tmp_path / "cell"), Claim(tmp_path / "cell")
+    assert first.take() and not second.take()  # this (live) process holds it
+    first.release()
+    assert json.loads((tmp_path / "cell" / "spent.json").read_text())["seconds"] >= 0
+    # a process killed 100 s after it started, whose last checkpoint was written 40 s in
+    started = time.time() - 100
+    (tmp_path / "cell" / "lock.json").write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname(),
+                                                             "started": started}))
+    (tmp_path / "cell" / "spent.json").write_text('{"seconds": 7}')
+    (tmp_path / "cell" / "checkpoint.pt").write_bytes(b"x")
+    os.utime(tmp_path / "cell" / "checkpoint.pt", (started + 40, started + 40))
+    assert second.take() and second.spent == pytest.approx(47, abs=0.5)
+    assert json.loads((tmp_path / "cell" / "lock.json").read_text())["pid"] == os.getpid()
+
+
+def test_a_cell_held_by_a_live_process_is_left_to_it(tmp_path, emodb_root, capsys):
+    config = ExperimentConfig(corpus="emodb", root=str(emodb_root), out=str(tmp_path), protocol="table3",
+                              strategies=["under1.0"], classes=["anger", "sadness"], device="cpu", preset=TINY,
+                              command="seraug experiment ...")
+    other = subprocess.Popen(["sleep", "60"])
+    held = tmp_path / "work" / "natural__speaker-03__under1.0__seed1"
+    held.mkdir(parents=True)
+    started = time.time() - 30
+    (held / "lock.json").write_text(json.dumps({"pid": other.pid, "host": socket.gethostname(), "started": started}))
+    (held / "losses.csv").write_text("epoch\n1\n")  # its last written file, 20 s after it started
+    os.utime(held / "losses.csv", (started + 20, started + 20))
+    try:
+        run_experiment(config)
+        assert "1 cell(s) left to another process" in capsys.readouterr().out
+        assert not (tmp_path / "cells" / f"{held.name}.json").exists()
+        assert json.loads((tmp_path / "config.json").read_text())["commands"] == []  # the run is not complete
+    finally:
+        other.kill()
+        other.wait()
+    run_experiment(config, progress=False)  # the holder died: its cell is taken over, its 20 s counted
+    cell = json.loads((tmp_path / "cells" / f"{held.name}.json").read_text())
+    assert 20 <= cell["seconds"] < 25 and json.loads((tmp_path / "config.json").read_text())["commands"]
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["corpora"]])
+def test_help_version_and_corpora_import_no_torch(argv):
+    code = ("import sys; from seraug.cli import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in ('torch', 'librosa', 'sklearn', 'imblearn', 'matplotlib') if m in sys.modules)\n"
+            "assert not heavy, heavy")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 import pandas as pd
 
 from seraug import __version__
-from seraug.audio import AudioError
-from seraug import experiment
 from seraug.arguments import add_corpus_arguments, manifest_from_args
-from seraug.augment import cli as augment_cli
-from seraug.corpora import CORPORA, CorpusError
-from seraug.gan import cli as gan_cli
+from seraug.corpora import CORPORA
+
+HEAVY_COMMANDS = {
+    "augment": ("seraug.augment.cli", "balance a training set: Table 1 augmentation or undersampling"),
+    "gan": ("seraug.gan.cli", "train a class-conditional GAN on log-mel segments, generate, report quality"),
+    "experiment": ("seraug.experiment", "compare balancing strategies as in the paper's Tables 2 and 3"),
+}
+"""Commands whose modules import torch, librosa and scikit-learn (seconds on a small machine): name ->
+(module with ``add_parser(subparsers, help)``, one-line help). A module is imported only when its
+command runs, so ``seraug --help``, ``--version`` and the light commands answer at once."""
 
 
 def _corpora(args: argparse.Namespace) -> int:
@@ -38,7 +44,7 @@ def _manifest(args: argparse.Namespace) -> int:
 def _download(args: argparse.Namespace) -> int:
     from seraug.download import download
 
-    print(f"{args.name}: ready at {download(args.name, args.cache, args.url)}")
+    print(f"{args.name}: ready at {download(args.name, args.cache, args.url, sha256=args.sha256)}")
     return 0
 
 
@@ -64,7 +70,8 @@ def _results(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``seraug`` parser; of the :data:`HEAVY_COMMANDS`, only ``command``'s options are built."""
     parser = argparse.ArgumentParser(
         prog="seraug",
         description="Class balancing for speech emotion recognition: log-mel segments, signal augmentation, "
@@ -88,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="emodb or ravdess")
     p.add_argument("--cache", help="cache folder (default $SERAUG_CACHE or ~/.cache/seraug)")
     p.add_argument("--url", help="archive address (default: the authors' published archive)")
+    p.add_argument("--sha256", help="the archive's SHA-256 (hex): refused unpacked if it differs")
     p.set_defaults(func=_download)
 
     p = sub.add_parser("features", help="log-mel 128x128 segments of a corpus, stored on disk",
@@ -114,19 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="markdown file to write, e.g. docs/results.md")
     p.set_defaults(func=_results)
 
-    augment_cli.add_parser(sub)
-    gan_cli.add_parser(sub)
-    experiment.add_parser(sub)
+    for name, (module, text) in HEAVY_COMMANDS.items():
+        if name == command:
+            importlib.import_module(module).add_parser(sub, text)
+        else:  # listed in `seraug --help`; its options are built when it is the command
+            sub.add_parser(name, help=text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
     args.argv = argv  # the command line as given, recorded by `seraug experiment` in its config.json
     try:
         return args.func(args)
-    except (AudioError, CorpusError, ValueError) as err:
+    except ValueError as err:  # AudioError, CorpusError and the checks of every config
         print(f"seraug {args.command}: error: {err}", file=sys.stderr)
         return 2
     except OSError as err:  # a full disk, a read-only folder, a missing file: the path and the cause

@@ -1,25 +1,37 @@
 """Download corpora whose authors publish a direct archive (EmoDB, RAVDESS) into a cache folder.
 
 The cache is ``$SERAUG_CACHE`` or ``~/.cache/seraug``; corpus ``NAME`` unpacks into ``CACHE/NAME``.
-The archive is fetched to a temporary file with a progress bar, unpacked into a temporary folder
-(refusing any member whose path would leave it), checked by reading it with the corpus's loader and
-counting the files, and only then renamed into place; an interrupted download leaves no half tree.
+The archive is fetched to a temporary file with a progress bar, its SHA-256 checked when one is known
+(``--sha256``), unpacked into a temporary folder (refusing members whose path would leave it, links
+and special files, and archives that unpack to more than :data:`MAX_UNPACKED_BYTES`), checked by
+reading it with the corpus's loader, counting the files and decoding a sample of them as audio, and
+only then renamed into place; an interrupted download leaves no half tree.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import stat
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from seraug.audio import AudioError, load_audio
 from seraug.corpora import corpus_module
 from seraug.corpora.base import CorpusError
+
+MAX_UNPACKED_BYTES = 16 * 2**30
+"""Largest unpacked archive accepted (16 GiB; RAVDESS speech is about 1 GiB): a zip bomb stops here."""
+
+AUDIO_SAMPLE = 20
+"""Files of an unpacked corpus decoded as audio (spread over the sorted list) before it counts as ready."""
 
 
 def cache_dir() -> Path:
@@ -33,17 +45,20 @@ def ensure_corpus(name: str, cache: str | Path | None = None, url: str | None = 
     return target if target.is_dir() else download(name, cache, url)
 
 
-def download(name: str, cache: str | Path | None = None, url: str | None = None, progress: bool = True) -> Path:
+def download(name: str, cache: str | Path | None = None, url: str | None = None, progress: bool = True,
+             sha256: str | None = None) -> Path:
     """Fetch, unpack and check a corpus archive; returns the unpacked corpus folder.
 
     Args:
         name: corpus name with a published archive (``emodb``, ``ravdess``).
         cache: cache folder (default :func:`cache_dir`).
         url: archive address; default the corpus's ``DOWNLOAD_URL``.
+        sha256: the archive's expected SHA-256 (hex); default the corpus's ``SHA256`` when it has one.
 
     Raises:
         CorpusError: no archive is published for this corpus, the network is unreachable (the message
-            says how to pass ``--root`` instead), or the unpacked tree is not the expected corpus.
+            says how to pass ``--root`` instead), the archive's checksum differs, it holds unsafe members,
+            or the unpacked tree is not the expected corpus.
     """
     module = corpus_module(name)
     url = url or getattr(module, "DOWNLOAD_URL", None)
@@ -57,13 +72,24 @@ def download(name: str, cache: str | Path | None = None, url: str | None = None,
     with tempfile.TemporaryDirectory(dir=cache, prefix=f".{module.NAME}-") as tmp:
         archive = Path(tmp) / "archive.zip"
         _fetch(url, archive, progress)
+        expected = sha256 or getattr(module, "SHA256", None)
+        if expected:
+            digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+            if digest != expected.lower():
+                raise CorpusError(f"{url}: SHA-256 {digest} differs from the expected {expected}; not unpacked")
         unpacked = Path(tmp) / module.NAME
-        _unzip(archive, unpacked)
+        _unzip(archive, unpacked, url)
         manifest = module.load(unpacked)
         if len(manifest) != module.EXPECTED_FILES:
             raise CorpusError(
                 f"{url}: unpacked {len(manifest)} {module.NAME} utterances, expected {module.EXPECTED_FILES}"
             )
+        paths = manifest["path"].tolist()
+        for path in paths[:: max(1, len(paths) // AUDIO_SAMPLE)]:
+            try:
+                load_audio(path)
+            except AudioError as err:
+                raise CorpusError(f"{url}: the archive's files are not usable audio, e.g. {err}") from None
         if target.exists():
             shutil.rmtree(target)
         os.replace(unpacked, target)
@@ -86,14 +112,27 @@ def _fetch(url: str, dest: Path, progress: bool) -> None:
         ) from None
 
 
-def _unzip(archive: Path, dest: Path) -> None:
-    """Unpack, refusing absolute paths and '..' members (a zip must not write outside ``dest``)."""
+def _unzip(archive: Path, dest: Path, source: str) -> None:
+    """Unpack ``archive`` (downloaded from ``source``, which error messages name), refusing members
+    that would write outside ``dest`` (absolute paths, '..'), links and special files, and more than
+    :data:`MAX_UNPACKED_BYTES` in all; damaged data is a named error."""
     try:
         with zipfile.ZipFile(archive) as zf:
             root = dest.resolve()
-            for member in zf.namelist():
-                if not (root / member).resolve().is_relative_to(root):
-                    raise CorpusError(f"{archive}: member {member!r} would unpack outside the cache; refused")
+            members = zf.infolist()
+            for member in members:
+                if not (root / member.filename).resolve().is_relative_to(root):
+                    raise CorpusError(f"{source}: member {member.filename!r} would unpack outside the cache; refused")
+                kind = stat.S_IFMT(member.external_attr >> 16)  # 0 when the archiver recorded no file type
+                if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+                    kind = "a symbolic link" if kind == stat.S_IFLNK else "a special file"
+                    raise CorpusError(f"{source}: member {member.filename!r} is {kind}; refused")
+            size = sum(member.file_size for member in members)
+            if size > MAX_UNPACKED_BYTES:
+                raise CorpusError(f"{source}: would unpack to {size / 2**30:.1f} GiB, more than the "
+                                  f"{MAX_UNPACKED_BYTES / 2**30:.0f} GiB a corpus archive needs; refused")
             zf.extractall(dest)
     except zipfile.BadZipFile as err:
-        raise CorpusError(f"{archive}: not a zip archive ({err})") from None
+        raise CorpusError(f"{source}: not a zip archive ({err})") from None
+    except (zlib.error, EOFError) as err:
+        raise CorpusError(f"{source}: damaged archive data ({err}); download it again") from None

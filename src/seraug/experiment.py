@@ -42,11 +42,12 @@ from seraug.arguments import add_corpus_arguments, merge_from_args
 from seraug.augment import augment_waveforms, default_transforms, make_plan, undersample
 from seraug.classifier import TrainConfig, evaluate, fit, init_distributed, predict_proba
 from seraug.corpora import load_manifest
-from seraug.features import LogMelConfig, extract_features, segments_from_waveforms
-from seraug.files import atomic_path, read_json, read_or_set_aside
+from seraug.audio import write_wav
+from seraug.features import LogMelConfig, extract_features, invert_log_mel, segments_from_waveforms
+from seraug.files import Claim, atomic_path, read_json, read_or_set_aside
 from seraug.folds import SCHEMES as FOLD_SCHEMES
 from seraug.folds import Fold, make_folds, missing_classes, simulate_imbalance
-from seraug.gan import GANConfig, GANOverSampler
+from seraug.gan import GANConfig, GANOverSampler, generate
 from seraug.normalise import MinMaxScaler
 from seraug.report import write_report
 from seraug.runtime import bf16_available, resolve_device
@@ -89,7 +90,7 @@ PRESETS = {
     "smoke": Preset(TrainConfig(width=1 / 16, epochs=12, patience=5, batch_size=32, lr=1e-3),
                     GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), max_folds=2),
     "cpu": Preset(TrainConfig(width=1 / 8, head="gap", dropout=0.3, epochs=20, batch_size=32, lr=3e-3,
-                              weight_decay=0.05, schedule="onecycle", select="last"),
+                              weight_decay=0.05, schedule="onecycle", select="last", label_smoothing=0.1),
                   GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), validation_fraction=0),
     "paper": Preset(TrainConfig(width=1.0, epochs=60, patience=10, batch_size=64, lr=1e-4),
                     GANConfig(width=1.0, ae_epochs=50, gan_epochs=50)),
@@ -290,11 +291,45 @@ def training_set(data: Data, cell: Cell, fold: Fold, work: Path | None = None
         gan = replace(data.config.sizes.gan, arch="proposed" if cell.strategy == "gan" else "bagan")
         sampler = GANOverSampler(config=gan, random_state=cell.seed,
                                  device=data.config.device, out_dir=work / "gan" if work else None)
+        real_X, real_y = X, y
         X, y = sampler.fit_resample(X, y)
+        examples = Path(data.config.out) / "examples"
+        if not (examples / cell.strategy).exists():  # the run's first cell of this strategy shows its samples
+            fake = {k: sampler.scaler_.inverse_transform(generate(sampler.model_, k, 1, seed=cell.seed))
+                    for k in range(len(data.labels)) if k in set(real_y)}
+            write_examples(examples, cell.strategy, real_X, real_y, fake, scaler, data.labels, data.feature_config)
     info = {"train_utterances": utterances.to_dict(),
             "train_segments": {data.labels[k]: int(n) for k, n in zip(*np.unique(y, return_counts=True))},
             "scaler": scaler.to_dict()}
     return X, y, scaler, info
+
+
+def write_examples(folder: Path, strategy: str, X_real: np.ndarray, y_real: np.ndarray, fake: dict[int, np.ndarray],
+                   scaler: MinMaxScaler, labels: list[str], features: LogMelConfig) -> None:
+    """Examples to look at and listen to: per class one real training segment and one generated.
+
+    Writes ``folder/real/<class>.wav`` (once per run), ``folder/<strategy>/<class>.wav`` and
+    ``folder/<strategy>/grid.png`` (real beside generated). Both kinds go through the same inversion
+    (normalisation undone, dB to power, mel to linear, Griffin-Lim), so they differ only by what the
+    GAN made, not by the vocoder. ``fake``: class index -> ``(1, 128, 128)`` segment in the cell's
+    normalised scale.
+    """
+    from seraug.gan.render import spectrogram_grid
+
+    rng = np.random.default_rng(0)
+    real = {k: X_real[rng.choice(np.flatnonzero(y_real == k), 1)] for k in fake}
+    for kind, segments in (("real", real), (strategy, fake)):
+        if kind == "real" and (folder / "real").exists():
+            continue
+        tmp = folder / f".{kind}.tmp"  # written aside, then renamed: the folder appears complete
+        shutil.rmtree(tmp, ignore_errors=True)
+        for k, segment in segments.items():
+            write_wav(tmp / f"{labels[k]}.wav", invert_log_mel(scaler.inverse_transform(segment[0]), features))
+        if kind != "real":
+            spectrogram_grid(tmp / "grid.png", {"real": {labels[k]: real[k] for k in real},
+                                                kind: {labels[k]: fake[k] for k in fake}},
+                             title=f"one real and one {kind} segment per class", features=features)
+        os.replace(tmp, folder / kind)
 
 
 def _signal_augmented(data: Data, plan: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -459,27 +494,44 @@ def run_experiment(config: ExperimentConfig, progress: bool = True) -> pd.DataFr
     show = progress and writer
     if show:
         print(f"{out.resolve()}: {len(cells)} cells ({len(cells) - len(todo)} finished), {len(data.folds)} "
-              f"{data.scheme} folds; results go to {out / 'summary.md'}", flush=True)
+              f"{data.scheme} folds; results go to {out / 'summary.md'} and {out / 'report.html'}", flush=True)
     bar = tqdm(todo, desc="cells", unit="cell", disable=not show)
+    single = int(os.environ.get("WORLD_SIZE", "1")) == 1  # under torchrun all ranks share every cell
+    busy = []
     for cell in bar:
         work = out / "work" / cell.path(out).stem
-        result = run_cell(data, cell, work) | {"settings": settings_hash(settings)}
+        claim = Claim(work)
+        if single and not claim.take():
+            busy.append(cell.id)
+            continue
+        try:
+            result = run_cell(data, cell, work) | {"settings": settings_hash(settings)}
+        except BaseException:
+            if single:
+                claim.release()  # its checkpoints and time stay for the next run
+            raise
+        if single:  # every process's time on the cell, not only this one's
+            result["seconds"] = round(claim.total_seconds(), 1)
         if writer:
             _write_json(cell.path(out), result)
             shutil.rmtree(work, ignore_errors=True)
         if show:
             bar.write(f"{cell.id}: UAR {100 * result['uar']:.1f}, F-score {100 * result['f_score']:.1f} "
                       f"({result['seconds']:.0f} s)")
+    if busy and show:
+        print(f"{len(busy)} cell(s) left to another process running on {out} (e.g. {busy[0]}); re-run once it "
+              "ends for the full table", flush=True)
     if writer and not any((out / "work").glob("*")):
         shutil.rmtree(out / "work", ignore_errors=True)
-    if writer:  # a command counts once all its cells are written (an interrupted one made no table)
+    if writer and not busy:  # a command counts once all its cells are written (an interrupted one made no table)
         _write_json(out / "config.json", settings | {"commands": _commands(out, config.command)})
     return write_report(out) if writer else pd.DataFrame()
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, help: str) -> None:
+    """Register ``seraug experiment`` (one-line ``help``) on an argparse subparsers object."""
     p = subparsers.add_parser(
-        "experiment", help="compare balancing strategies as in the paper's Tables 2 and 3",
+        "experiment", help=help,
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_corpus_arguments(p, required=False)
     p.add_argument("--protocol", choices=["table2", "table3"], default="table3",

@@ -5,7 +5,8 @@ Every long job in seraug (features, augmented audio, checkpoints, experiment cel
 the files it finds, so each is written to a temporary sibling and renamed into place (``os.replace`` is
 atomic on one file system). An interrupted write leaves no file under the final name. A file damaged
 afterwards (a copy cut short, a disk error) is moved to ``NAME.corrupt`` with a warning by
-:func:`read_or_set_aside`, and its work is redone.
+:func:`read_or_set_aside`, and its work is redone. A :class:`Claim` keeps two processes off one work
+folder.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import errno
 import json
 import os
 import pickle
+import socket
+import time
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
@@ -79,3 +82,67 @@ def read_or_set_aside(path: str | Path, read: Callable[[Path], T]) -> T | None:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         warnings.warn(f"{path}: unreadable ({reason}); moved to {aside.name} and recomputed", stacklevel=2)
         return None
+
+
+class Claim:
+    """One process's hold on a work folder (``folder/lock.json``), so two runs on one output folder
+    never train the same cell at once, and the time every process spent on it adds up.
+
+    :meth:`take` creates the lock atomically (``O_EXCL``). A lock whose process has died (same host,
+    pid gone) is taken over; a live one, or one of another host (whose processes cannot be checked),
+    is left alone. ``spent`` is the seconds earlier processes worked in the folder: those that ended
+    normally recorded theirs in ``spent.json``; a killed one counts up to its last written file (its
+    last checkpoint: later work was lost and is redone).
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.lock = self.folder / "lock.json"
+        self.started = 0.0
+        self.spent = 0.0
+
+    def take(self) -> bool:
+        """Hold the folder (True), or leave it to the live process that holds it (False)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        spent_before = read_or_set_aside(self.folder / "spent.json", read_json) or {}
+        while True:
+            held = read_or_set_aside(self.lock, read_json)
+            if held is not None:
+                if held.get("host") != socket.gethostname() or _alive(int(held.get("pid", -1))):
+                    return False
+                own = {self.lock, self.folder / "spent.json"}
+                written = [p.stat().st_mtime for p in self.folder.rglob("*") if p.is_file() and p not in own]
+                spent_before = {"seconds": spent_before.get("seconds", 0.0)
+                                + max(0.0, max(written, default=held["started"]) - held["started"])}
+                self.lock.unlink(missing_ok=True)
+            try:
+                handle = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:  # another process took it between our read and our create
+                continue
+            self.started, self.spent = time.time(), float(spent_before.get("seconds", 0.0))
+            with os.fdopen(handle, "w") as f:
+                json.dump({"pid": os.getpid(), "host": socket.gethostname(), "started": self.started}, f)
+            return True
+
+    def total_seconds(self) -> float:
+        """Seconds spent on the folder's work by every process so far, this one included."""
+        return self.spent + time.time() - self.started
+
+    def release(self) -> None:
+        """Record this process's time in ``spent.json`` and drop the lock (the folder's work is kept)."""
+        with atomic_path(self.folder / "spent.json") as tmp:
+            tmp.write_text(json.dumps({"seconds": round(self.total_seconds(), 1)}))
+        self.lock.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True

@@ -12,8 +12,11 @@ Writes into ``OUT``:
   difference and its 95% confidence interval (t distribution over the pairs), in UAR points, wins /
   losses, a two-sided Wilcoxon signed-rank p, a sign-test p, and a ``verdict``: ``higher`` or ``lower``
   when the interval excludes 0, else ``within noise``;
-- ``comparison.png`` (mean UAR difference per strategy with its standard error) and
-  ``confusion.png`` (row-normalised confusion matrices summed over cells, one panel per strategy).
+- ``comparison.png``: that difference per strategy, a bar for the mean, whiskers for the 95% interval
+  and one dot per fold x seed pair; ``confusion.png``: utterance counts per true and predicted class
+  summed over a strategy's cells, coloured by row share, with a colour bar;
+- ``report.html``: all of it on one self-contained page, with the run's examples to listen to
+  (:mod:`seraug.report_page`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import pandas as pd  # noqa: E402
 from scipy.stats import binomtest, t, wilcoxon  # noqa: E402
 
 from seraug.files import read_json, read_or_set_aside  # noqa: E402
+from seraug.report_page import write_page  # noqa: E402
 
 METRICS = ("uar", "f_score", "accuracy")
 
@@ -80,16 +84,18 @@ def summary_table(numbers: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**{"folds x seeds": numbers[f"{columns[-1]}_n"]})
 
 
-def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "imbalanced") -> pd.DataFrame:
-    """Each strategy's UAR minus the baseline's on the same scenario, fold and seed; rows in ``order``."""
+def paired_differences(results: pd.DataFrame, strategy: str, baseline: str = "imbalanced") -> pd.Series:
+    """``strategy``'s UAR minus ``baseline``'s (fractions) per scenario, fold and seed both have."""
     keys = ["scenario", "fold", "seed"]
     base = results[results["strategy"] == baseline].set_index(keys)["uar"]
+    return (results[results["strategy"] == strategy].set_index(keys)["uar"] - base).dropna()
+
+
+def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "imbalanced") -> pd.DataFrame:
+    """Each strategy's UAR minus the baseline's on the same scenario, fold and seed; rows in ``order``."""
     rows = []
     for strategy in order:
-        group = results[results["strategy"] == strategy]
-        if strategy == baseline or group.empty:
-            continue
-        diff = (group.set_index(keys)["uar"] - base).dropna()
+        diff = paired_differences(results, strategy, baseline) if strategy != baseline else pd.Series(dtype=float)
         if diff.empty:
             continue
         nonzero = diff[diff != 0]
@@ -107,37 +113,53 @@ def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "
     return pd.DataFrame(rows)
 
 
-def _plot_comparison(comparison: pd.DataFrame, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * len(comparison), 3.5))
-    ax.bar(comparison["strategy"], comparison["mean_uar_diff"], yerr=comparison["sem"].fillna(0),
-           color=["tab:green" if d > 0 else "tab:red" for d in comparison["mean_uar_diff"]], capsize=3)
+def _plot_comparison(comparison: pd.DataFrame, results: pd.DataFrame, path: Path) -> None:
+    """Bars: mean paired difference; whiskers: its 95% interval (as in the table); dots: the pairs."""
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.5 + 0.7 * len(comparison)), 4), layout="constrained")
+    x = np.arange(len(comparison))
+    mean = comparison["mean_uar_diff"].to_numpy()
+    whisker = np.nan_to_num(np.vstack([mean - comparison["ci95_low"].to_numpy(),  # none from a single pair
+                                       comparison["ci95_high"].to_numpy() - mean]))
+    ax.bar(x, mean, width=0.6, yerr=whisker, color=["tab:green" if d > 0 else "tab:red" for d in mean], alpha=0.6,
+           capsize=4, error_kw={"linewidth": 1})
+    rng = np.random.default_rng(0)  # fixed horizontal jitter, so the figure is the same on every run
+    for i, strategy in enumerate(comparison["strategy"]):
+        points = 100 * paired_differences(results, strategy).to_numpy()
+        ax.scatter(i + rng.uniform(-0.15, 0.15, len(points)), points, s=12, color="black", zorder=3)
     ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(x, comparison["strategy"], rotation=45)
+    ax.set_xlim(-0.8, len(comparison) - 0.2)
     ax.set_ylabel("UAR − imbalanced (points)")
-    ax.set_title("Paired with imbalanced", fontsize=10)
-    ax.tick_params(axis="x", rotation=45)
-    fig.tight_layout()
+    ax.set_title("Paired with imbalanced\nbar: mean, whiskers: 95% interval,\ndots: one fold x seed each", fontsize=9)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
 def _plot_confusions(cells: list[dict], strategies: list[str], path: Path) -> None:
     labels = cells[0]["labels"]
-    cols = min(5, len(strategies))  # wrap many strategies into rows of 5 panels
+    cols = min(4, len(strategies))  # wrap many strategies into rows of 4 panels
     rows = -(-len(strategies) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols + 1, 4.2 * rows + 0.5), squeeze=False,
+                             layout="constrained")
     for ax in axes.flat[len(strategies):]:
         ax.axis("off")
     for ax, strategy in zip(axes.flat, strategies):
-        total = sum(np.array(c["confusion"]) for c in cells if c["strategy"] == strategy)
+        mine = [c for c in cells if c["strategy"] == strategy]
+        total = sum(np.array(c["confusion"]) for c in mine)
         rates = total / np.maximum(total.sum(axis=1, keepdims=True), 1)
-        ax.imshow(rates, vmin=0, vmax=1, cmap="Blues")
-        ax.set_title(strategy)
-        ax.set_xticks(range(len(labels)), [label[:4] for label in labels], rotation=90)
-        ax.set_yticks(range(len(labels)), [label[:4] for label in labels])
+        image = ax.imshow(rates, vmin=0, vmax=1, cmap="Blues")
+        for (i, j), count in np.ndenumerate(total):  # the counts behind each rate
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
+                    color="white" if rates[i, j] > 0.6 else "black")
+        ax.set_title(f"{strategy} ({len(mine)} folds x seeds summed)", fontsize=9)
+        ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=8)
+        ax.set_yticks(range(len(labels)), [f"{label} ({n})" for label, n in zip(labels, total.sum(axis=1))],
+                      fontsize=8)
         ax.set_xlabel("predicted")
     for ax in axes[:, 0]:
-        ax.set_ylabel("true")
-    fig.tight_layout()
+        ax.set_ylabel("true (test utterances)")
+    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="share of the true class (row-normalised)")
+    fig.suptitle("Utterance confusion: counts in the cells, colour = row share (recall on the diagonal)", fontsize=10)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -182,11 +204,12 @@ def write_report(out: str | Path) -> pd.DataFrame:
     if not comparison.empty:
         text += ["## Paired with `imbalanced` (UAR points; 95% interval over the pairs)\n",
                  comparison.round(3).to_markdown(index=False)]
-        _plot_comparison(comparison, out / "comparison.png")
+        _plot_comparison(comparison, results, out / "comparison.png")
     elif "imbalanced" not in present:
         text += ["No paired comparison: add `imbalanced` to `--strategies` to compare every strategy with it."]
     (out / "summary.md").write_text("\n".join(text) + "\n")
     _plot_confusions(cells, order, out / "confusion.png")
+    write_page(out)
     return summary
 
 

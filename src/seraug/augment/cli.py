@@ -56,9 +56,9 @@ example: seraug augment --corpus emodb --root ../shared/data/emodb --strategy SA
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register `seraug augment` on a subparsers object; its ``func`` returns an exit code."""
-    p = subparsers.add_parser("augment", help="balance a training set: Table 1 augmentation or undersampling",
+def add_parser(subparsers: argparse._SubParsersAction, help: str) -> None:
+    """Register `seraug augment` (one-line ``help``) on a subparsers object; its ``func`` returns an exit code."""
+    p = subparsers.add_parser("augment", help=help,
                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_corpus_arguments(p)
     p.add_argument("--strategy", required=True, choices=["none", "RU", *STRATEGIES],

@@ -67,19 +67,23 @@ def resolved(path: Path) -> str:
 
 
 def parse_files(
-    files: Iterable[Path], pattern: str, corpus: str, root: Path, row: Callable[[Path, re.Match], dict]
+    files: Iterable[Path], pattern: str, corpus: str, root: Path, row: Callable[[Path, re.Match], dict],
+    fallback: Callable[[Path], dict | None] | None = None,
 ) -> pd.DataFrame:
     """Build a manifest from files whose names must match ``pattern``.
 
-    A file that does not match is an error (listing up to five such names), never a silent skip: a
-    corpus with stray files is better fixed, or passed as CSV, than half-read.
+    ``fallback``: for a file whose name does not match, its row from what else says what it is (e.g.
+    TESS's folder names), or None. A file that neither matches nor falls back is an error (listing up
+    to five such names), never a silent skip: a corpus with stray files is better fixed, or passed as
+    CSV, than half-read.
     """
     regex = re.compile(pattern)
     rows, bad = [], []
     for path in sorted(files):
         match = regex.fullmatch(path.name)
-        if match:
-            rows.append({"path": resolved(path), "session": None, "corpus": corpus, **row(path, match)})
+        found = row(path, match) if match else fallback(path) if fallback else None
+        if found is not None:
+            rows.append({"path": resolved(path), "session": None, "corpus": corpus, **found})
         else:
             bad.append(path.name)
     if bad:

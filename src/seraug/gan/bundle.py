@@ -2,7 +2,7 @@
 
 Model folder (what ``seraug gan train --out MODEL`` writes)::
 
-    MODEL/model.json     config, class names in order, MinMaxScaler, LogMelConfig
+    MODEL/model.json     config, class names in order, MinMaxScaler, LogMelConfig, training speakers
     MODEL/weights.pt     generator and discriminator state dicts
     MODEL/latent.npz     the class Gaussians (means, covariances, counts)
     MODEL/losses.csv     one row per epoch (see seraug.gan.train)
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from seraug.features import LogMelConfig
+from seraug.files import atomic_path
 from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.models import IMAGE_SIZE, ConvEncoder, Generator, build
@@ -38,6 +39,8 @@ class GANModel:
         gaussians: per-class latent normals.
         scaler: maps dB to the [-1, 1] range the GAN works in (None when the caller normalised).
         features: the log-mel front end of the training segments (None if unknown); needed for audio.
+        speakers: the speakers whose segments trained it (None if unknown), so a user can check that
+            none of them is in the data it is tested on or used to balance.
     """
 
     config: GANConfig
@@ -47,6 +50,7 @@ class GANModel:
     gaussians: ClassGaussians
     scaler: MinMaxScaler | None = None
     features: LogMelConfig | None = None
+    speakers: list[str] | None = None
 
     def class_index(self, label: int | str) -> int:
         """Index of a class given by name or index; ValueError naming the known classes otherwise."""
@@ -57,18 +61,23 @@ class GANModel:
         raise ValueError(f"unknown class {label!r}; this model knows {', '.join(self.class_names)}")
 
     def save(self, directory: str | Path) -> None:
+        """Write ``weights.pt``, ``latent.npz`` and, last, ``model.json`` (each atomically: a folder
+        with ``model.json`` holds a whole model)."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
         meta = {
             "config": self.config.to_dict(),
             "class_names": self.class_names,
             "scaler": self.scaler.to_dict() if self.scaler else None,
             "features": self.features.to_dict() if self.features else None,
+            "speakers": self.speakers,
         }
-        torch.save({"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict()},
-                   directory / "weights.pt")
-        np.savez(directory / "latent.npz", **self.gaussians.to_dict())
-        (directory / "model.json").write_text(json.dumps(meta, indent=2))
+        with atomic_path(directory / "weights.pt") as tmp:
+            torch.save({"generator": self.generator.state_dict(),
+                        "discriminator": self.discriminator.state_dict()}, tmp)
+        with atomic_path(directory / "latent.npz") as tmp, open(tmp, "wb") as f:
+            np.savez(f, **self.gaussians.to_dict())
+        with atomic_path(directory / "model.json") as tmp:
+            tmp.write_text(json.dumps(meta, indent=2))
 
     @classmethod
     def load(cls, directory: str | Path, device: str | torch.device = "cpu") -> "GANModel":
@@ -91,6 +100,7 @@ class GANModel:
             nets.discriminator.to(device).eval(), gaussians,
             MinMaxScaler.from_dict(meta["scaler"]) if meta["scaler"] else None,
             LogMelConfig.from_dict(meta["features"]) if meta["features"] else None,
+            meta.get("speakers"),
         )
 
 

@@ -15,10 +15,10 @@ from seraug.arguments import add_speaker_arguments, chosen_speakers
 from seraug.gan.config import ARCHS, GANConfig
 
 
-def add_parser(subparsers) -> None:
-    """Register ``gan`` with its ``train``, ``generate`` and ``report`` actions on an argparse subparsers object."""
+def add_parser(subparsers, help: str) -> None:
+    """Register ``gan`` (one-line ``help``) with its ``train``, ``generate`` and ``report`` actions."""
     gan = subparsers.add_parser(
-        "gan", help="train a class-conditional GAN on log-mel segments, generate, report quality",
+        "gan", help=help,
         description="The paper's GAN (Chatziagapi et al. 2019, Sections 2.2-2.4) and the original BAGAN: "
                     "autoencoder -> class Gaussians -> adversarial fine-tuning, then per-class generation.")
     actions = gan.add_subparsers(dest="gan_command", required=True, metavar="ACTION")
@@ -75,6 +75,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--features", required=True, help="feature store with the real segments to compare with")
     p.add_argument("--out", required=True, help="folder for the report files")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    add_speaker_arguments(p)
     _add_report_options(p)
     p.set_defaults(func=_report_command)
 
@@ -155,7 +156,8 @@ def _train(args: argparse.Namespace) -> int:
           + ", ".join(f"{n} {int((y == k).sum())}" for k, n in enumerate(class_names)))
     try:
         model = train_gan(scaler.transform(X_db), y, len(class_names), config, args.out, args.device,
-                          class_names=class_names, scaler=scaler, features=features)
+                          class_names=class_names, scaler=scaler, features=features,
+                          speakers=sorted(segments["speaker"].unique()))
     except TrainingDivergedError as err:
         print(f"seraug gan train: {err}", file=sys.stderr)
         return 1
@@ -196,5 +198,14 @@ def _report_command(args: argparse.Namespace) -> int:
         name = Path(folder).resolve().name
         models[name if name not in models else f"{name}{i}"] = GANModel.load(folder, args.device)
     X_db, segments, _ = load_features(args.features)
+    keep = chosen_speakers(segments, args, "the feature store")
+    X_db, segments = X_db[keep], segments[keep].reset_index(drop=True)
+    for name, model in models.items():  # say what the comparison is against: its own speakers or others
+        shared = sorted(set(model.speakers or []) & set(segments["speaker"]))
+        if model.speakers is None:
+            print(f"{name}: its model.json records no training speakers (trained before seraug recorded them)")
+        elif shared:
+            print(f"{name}: compared with segments of its own training speakers {', '.join(shared)}; "
+                  "--exclude-speakers (or --speakers) compares it with others")
     _report(models, X_db, segments, Path(args.out), args)
     return 0

@@ -14,6 +14,11 @@
   among real segments of the class. Near 0 means G ignores its code (mode collapse); the class is
   flagged when the ratio falls below ``collapse_ratio`` (by default the model's training threshold,
   :attr:`GANConfig.collapse_ratio <seraug.gan.config.GANConfig>`) or is NaN.
+
+A model is called **usable** when every class passes the bars of :data:`USABLE`: FD at most 3 times
+the real-halves floor, recognised at least as often as held-out real segments minus 15 points (the
+GAN-test idea), diversity at least 0.7 of the real class's. The report lists each failure in plain
+words (``problems``), so a model that draws one class for every code is called unusable, not tabled.
 """
 
 from __future__ import annotations
@@ -34,6 +39,19 @@ from seraug.gan.models import IMAGE_SIZE
 EMBEDDING = ("band statistics: mean and standard deviation over time of each of 32 groups of 4 adjacent mel "
              "bands of the [-1, 1]-normalised segment (64 dimensions)")
 BAND_GROUP = 4
+USABLE = {"fd_factor": 3.0, "recognition_margin": 0.15, "diversity": 0.7}
+"""The bars a class must pass for a model to count as usable (see the module docstring)."""
+
+COLUMNS = {
+    "n": "real segments of the class",
+    "FD gen": "Fréchet distance, generated vs real segments, in the embedding",
+    "FD floor": "the same between two random halves of the real segments (what finite samples allow)",
+    "recog gen": "share of generated segments a classifier trained on real ones assigns to their class",
+    "recog real": "the same classifier's cross-validated recall on real segments of the class",
+    "diversity": "mean pairwise distance of generated segments / of real ones",
+}
+"""The report table's column names and what each holds (printed under the table)."""
+
 MAX_PAIRS_SAMPLES = 256
 """Diversity is measured on at most this many segments (a seeded subset) to bound the cost."""
 
@@ -156,7 +174,10 @@ def quality_report(
         }
     keys = ("frechet_distance", "recognition_rate", "diversity_ratio")
     mean = {key: float(np.mean([c[key] for c in classes.values()])) for key in keys} if classes else {}
+    problems = _problems(classes)
     return {
+        "usable": bool(classes) and not problems,
+        "problems": problems,
         "arch": model.config.arch,
         "embedding": EMBEDDING,
         "classifier": "logistic regression (standardised) on the embedding, trained on the real segments",
@@ -167,9 +188,27 @@ def quality_report(
     }
 
 
+def _problems(classes: dict[str, dict]) -> list[str]:
+    """Each class's failures of the :data:`USABLE` bars, in plain words."""
+    problems = []
+    for name, c in classes.items():
+        floor = c["frechet_real_halves"]
+        if floor is not None and c["frechet_distance"] > USABLE["fd_factor"] * floor:
+            problems.append(f"{name}: FD {c['frechet_distance']:.3g} is {c['frechet_distance'] / floor:.0f}x the "
+                            f"real floor {floor:.3g} (at most {USABLE['fd_factor']:g}x): unlike real segments")
+        real = c["real_recall_cv"]
+        if real is not None and c["recognition_rate"] < real - USABLE["recognition_margin"]:
+            problems.append(f"{name}: generated segments recognised {c['recognition_rate']:.2f}, real ones "
+                            f"{real:.2f}: they do not carry their class")
+        if c["mode_collapse"] or not c["diversity_ratio"] >= USABLE["diversity"]:
+            problems.append(f"{name}: diversity {c['diversity_ratio']:.2f} of the real class's (at least "
+                            f"{USABLE['diversity']:g})" + (": mode collapse" if c["mode_collapse"] else ""))
+    return problems
+
+
 def format_report(report: dict, title: str = "") -> str:
-    """The report as a fixed-width table, one row per class."""
-    header = (f"{'class':12s} {'n':>5s} {'FD':>8s} {'FD real/2':>9s} {'recognised':>10s} {'real cv':>8s} "
+    """The report as a fixed-width table, one row per class, the columns explained, then the verdict."""
+    header = (f"{'class':12s} {'n':>5s} {'FD gen':>8s} {'FD floor':>9s} {'recog gen':>10s} {'recog real':>10s} "
               f"{'diversity':>9s}  collapse")
     lines = [title or f"GAN quality ({report['arch']}); FD in {report['embedding']}", header]
 
@@ -179,10 +218,16 @@ def format_report(report: dict, title: str = "") -> str:
     for name, c in report["classes"].items():
         lines.append(f"{name:12s} {c['n_real']:5d} {c['frechet_distance']:8.3f} "
                      f"{num(c['frechet_real_halves'], '9.3f')} {c['recognition_rate']:10.2f} "
-                     f"{num(c['real_recall_cv'], '8.2f')} {c['diversity_ratio']:9.2f}  "
+                     f"{num(c['real_recall_cv'], '10.2f')} {c['diversity_ratio']:9.2f}  "
                      f"{'YES' if c['mode_collapse'] else 'no'}")
     if report["mean"]:
         m = report["mean"]
         lines.append(f"{'mean':12s} {'':5s} {m['frechet_distance']:8.3f} {'':9s} {m['recognition_rate']:10.2f} "
-                     f"{'':8s} {m['diversity_ratio']:9.2f}")
+                     f"{'':10s} {m['diversity_ratio']:9.2f}")
+    lines += [f"  {name}: {meaning}" for name, meaning in COLUMNS.items()]
+    if report.get("problems"):
+        lines.append(f"WARNING: unusable for balancing ({len(report['problems'])} problem(s)):")
+        lines += [f"  {problem}" for problem in report["problems"]]
+    elif report["classes"]:
+        lines.append("usable: every class passes FD, recognition and diversity bars")
     return "\n".join(lines)

@@ -491,6 +491,7 @@ def train_gan(
     class_names: list[str] | None = None,
     scaler: MinMaxScaler | None = None,
     features: LogMelConfig | None = None,
+    speakers: list[str] | None = None,
     progress: bool = True,
 ) -> GANModel:
     """Train the GAN of ``config.arch`` on normalised segments, in the paper's three steps.
@@ -505,6 +506,7 @@ def train_gan(
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
         class_names: names of the K classes (default ``"0"``..``"K-1"``).
         scaler, features: stored in the model, so it can map samples back to dB and audio.
+        speakers: the speakers of ``X``, recorded in the model (``model.json``) against speaker leakage.
         progress: show a progress bar over epochs.
 
     Returns:
@@ -552,7 +554,7 @@ def train_gan(
     # Back to the default layout: the model then generates exactly what it will after GANModel.load.
     generator, discriminator = (net.eval().to(memory_format=torch.contiguous_format)
                                 for net in (run.generator, run.discriminator))
-    model = GANModel(config, class_names, generator, discriminator, run.gaussians, scaler, features)
+    model = GANModel(config, class_names, generator, discriminator, run.gaussians, scaler, features, speakers)
     if out:
         model.save(out)
     return model
