@@ -77,7 +77,7 @@ def test_cells_record_the_balancing(table2_run):
 def test_rerun_skips_finished_cells_and_only_adds_new(table2_run, emodb_root, monkeypatch):
     out, _ = table2_run
     stamps = {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
-    import seraug.experiment as experiment
+    import seraug.experiment.run as experiment
 
     calls = []
     real = experiment.run_cell
@@ -89,7 +89,7 @@ def test_rerun_skips_finished_cells_and_only_adds_new(table2_run, emodb_root, mo
 
 
 def test_interrupted_run_keeps_finished_cells(tmp_path, emodb_root, monkeypatch):
-    import seraug.experiment as experiment
+    import seraug.experiment.run as experiment
 
     real, done = experiment.run_cell, []
 
@@ -123,7 +123,7 @@ def test_a_run_folder_refuses_other_settings(table2_run, emodb_root, monkeypatch
     out, _ = table2_run
     with pytest.raises(ValueError, match="other settings.*protocol"):
         run_experiment(tiny(out, root=str(emodb_root), protocol="table3"), progress=False)
-    import seraug.experiment as experiment
+    import seraug.experiment.run as experiment
 
     monkeypatch.setattr(experiment, "run_cell", lambda *a: pytest.fail("a finished cell ran again"))
     # the same run from another device and another spelling of the corpus path resumes (nothing left to do)
@@ -166,7 +166,7 @@ def test_table3_every_strategy_scaled_alike_and_no_test_speaker_in_training(tmp_
 
 
 def test_a_cell_killed_midway_resumes_its_training(tmp_path, emodb_root, monkeypatch):
-    import seraug.experiment as experiment
+    import seraug.experiment.run as experiment
 
     real_predict = experiment.predict_proba
 
@@ -199,3 +199,15 @@ def test_presets_are_composed_configs_and_the_old_name_still_works(tmp_path):
     fp32 = ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), amp=False, strategies=["gan"])
     assert not fp32.sizes.classifier.amp and not fp32.sizes.gan.amp
     assert fp32.sizes.classifier == replace(PRESETS["cpu"].classifier, amp=False)
+
+
+def test_one_strategy_vocabulary_and_balancers_declare_their_needs(tmp_path):
+    from seraug.experiment import BALANCERS
+
+    assert [n for n, b in BALANCERS.items() if b.needs_noise] == ["sa", "sar", "sar_m", "sar_b"]
+    assert {n: b.gan for n, b in BALANCERS.items() if b.gan} == {"gan": "proposed", "bagan": "bagan"}
+    with pytest.warns(DeprecationWarning, match="'none' is now called 'imbalanced'"):
+        config = ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), strategies=["SAR_S", "none", "CP", "under"])
+    assert config.strategies == ["sar_s", "imbalanced", "cp", "under1.0"]  # seraug augment's spellings work too
+    with pytest.raises(ValueError, match="strateg.*sar_b mix background noise: pass --noise-dir"):
+        ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), strategies=["SAR_B"])

@@ -38,7 +38,7 @@ def wav(emodb_root):
 
 
 def test_a_fold_without_a_class_is_refused_before_any_training(tmp_path, emodb_manifest, monkeypatch, capsys):
-    import seraug.experiment as experiment
+    import seraug.experiment.run as experiment
 
     # fear kept for one speaker only: the fold that tests that speaker trains without fear
     table = emodb_manifest[(emodb_manifest["label"] != "fear") | (emodb_manifest["speaker"] == "03")]
@@ -160,7 +160,7 @@ def test_a_damaged_feature_store_is_recomputed(tmp_path, emodb_manifest):
 
 
 def test_a_truncated_cell_is_recomputed_alone(tmp_path, emodb_root, monkeypatch):
-    import seraug.experiment as experiment
+    import seraug.experiment.run as experiment
 
     config = ExperimentConfig(corpus="emodb", root=str(emodb_root), out=str(tmp_path), protocol="table3",
                               strategies=["under1.0"], classes=["anger", "sadness"], device="cpu", preset=TINY)

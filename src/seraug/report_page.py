@@ -50,7 +50,8 @@ def _examples(out: Path) -> list[str]:
                 "Griffin-Lim), so they differ by what the GAN made, not by the vocoder.</p>")
     for kind in kinds[1:]:
         if (folder / kind / "grid.png").exists():
-            rows.append(f'<img alt="{html.escape(kind)} grid" src="{_data_uri(folder / kind / "grid.png", "image/png")}">')
+            rows.append(f'<img alt="{html.escape(kind)} grid" style="width:420px" '
+                        f'src="{_data_uri(folder / kind / "grid.png", "image/png")}">')
     return rows
 
 
@@ -61,7 +62,9 @@ def write_page(out: str | Path) -> Path:
     numbers = pd.read_csv(out / "summary_numbers.csv", index_col=0)
     summary = pd.read_csv(out / "summary.csv", index_col=0)
     summary["cells"] = numbers.filter(like="_n").iloc[:, -1].astype(int)
-    title = f"{config.get('corpus', out.name)}, {config.get('protocol', '')}, preset {config.get('preset', '?')}"
+    preset = config.get("preset", "?")
+    preset = preset if isinstance(preset, str) else "custom (see settings below)"
+    title = f"{config.get('corpus', out.name)}, {config.get('protocol', '')}, preset {preset}"
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>seraug: {html.escape(title)}</title>"
              f"<style>{STYLE}</style></head><body>", f"<h1>seraug: {html.escape(title)}</h1>",
              f"<p>Run folder <code>{html.escape(str(out.resolve()))}</code>. UAR and F-score in percent, mean ± "

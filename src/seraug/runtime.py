@@ -8,16 +8,21 @@
   training runs in fp32. The check happens at run time, on the machine that trains.
 - :func:`epoch_seed`: an independent, reproducible seed per (run, epoch, ...) so that a resumed run
   draws the same dropout masks and batches as an uninterrupted one.
+- :func:`init_distributed`: this process's place in a ``torchrun`` job (:class:`Distributed`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
+import os
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.distributed as dist
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -66,3 +71,31 @@ def autocast(device: torch.device, amp: bool) -> contextlib.AbstractContextManag
 def epoch_seed(seed: int, *parts: int) -> int:
     """A 32-bit seed for one ``(seed, *parts)`` (e.g. run seed, epoch, rank), independent of the others."""
     return int(np.random.SeedSequence([seed, *parts]).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a torchrun job (``world_size`` 1 without torchrun)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device_type: str) -> Distributed:
+    """Join the torchrun process group if ``WORLD_SIZE`` > 1 (NCCL for CUDA, gloo for the CPU).
+
+    Idempotent: a group that is already initialised is reused, so a caller may call :func:`fit` many
+    times. The caller may ``torch.distributed.destroy_process_group()`` at the end of its script.
+    Collective operations wait up to 12 hours, since ranks may wait while rank 0 prepares data.
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return Distributed()
+    if not dist.is_initialized():  # a long timeout: other ranks may wait while rank 0 trains a GAN
+        dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo",
+                                timeout=datetime.timedelta(hours=12))
+    return Distributed(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))

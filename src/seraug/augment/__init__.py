@@ -29,6 +29,7 @@ from seraug.augment.strategies import (
     get_strategy,
     make_plan,
     original_plan,
+    strategy_name,
     undersample,
     undersampling_targets,
 )
@@ -49,5 +50,5 @@ __all__ = [
     "KINDS", "PLAN_COLUMNS", "STRATEGIES", "AugmentError", "BackgroundNoise", "Copy", "GaussianNoise",
     "NoiseBank", "NoiseError", "PitchShift", "Strategy", "TimeStretch", "Transform",
     "augment_waveforms", "class_counts", "default_transforms", "get_strategy", "make_plan", "original_plan",
-    "output_paths", "read_plan", "render_row", "undersample", "undersampling_targets", "write_augmented",
+    "output_paths", "read_plan", "render_row", "strategy_name", "undersample", "undersampling_targets", "write_augmented",
 ]

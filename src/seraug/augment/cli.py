@@ -10,7 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from seraug.augment.render import write_augmented
-from seraug.augment.strategies import STRATEGIES, class_counts, make_plan, original_plan, undersample
+from seraug.augment.strategies import (
+    STRATEGIES,
+    class_counts,
+    make_plan,
+    original_plan,
+    strategy_name,
+    undersample,
+)
 from seraug.augment.transforms import (
     DEFAULT_BN_SNR_DB,
     DEFAULT_GN_SNR_DB,
@@ -34,16 +41,18 @@ source utterance, kind (original / added / replacement), transform and exact par
 path (relative to OUT; originals keep their own file). Read it back with
 `--corpus csv --root OUT/manifest.csv`. Re-running the same command resumes an interrupted run.
 
-Strategies (the paper's Table 1; every class ends with the majority-class count):
-  none    the training part as it is (the paper's "Initial Dataset")
-  RU      random undersampling to --ratio = N_minority / N_majority (1.0: fully balanced); no audio
-  CP      add copies of originals drawn at random from the class
-  SA      add augmented originals, each with one of TS, PS, GN, BN drawn at random
-  SAR     SA, and in every class replace (its count - the minority count) originals by
-          augmented versions of themselves, so every class has the same share of processed audio
-  SAR_M   SA with replacement in the majority class only
-  SAR_B   SAR with background noise (BN) only
-  SAR_S   SAR with time stretch (TS) and pitch shift (PS) only
+Strategies (the paper's Table 1, in either case; every class ends with the majority-class count;
+the same names as `seraug experiment --strategies`):
+  imbalanced  the training part as it is (the paper's "Initial Dataset"; old name: none)
+  under       random undersampling to --ratio = N_minority / N_majority (1.0: fully balanced), or
+              underR (e.g. under0.6); no audio (old name: RU)
+  cp          add copies of originals drawn at random from the class
+  sa          add augmented originals, each with one of TS, PS, GN, BN drawn at random
+  sar         SA, and in every class replace (its count - the minority count) originals by
+              augmented versions of themselves, so every class has the same share of processed audio
+  sar_m       SA with replacement in the majority class only
+  sar_b       SAR with background noise (BN) only
+  sar_s       SAR with time stretch (TS) and pitch shift (PS) only
 Transforms: TS time stretch (duration / rate, pitch kept), PS pitch shift (duration kept), GN white
 Gaussian noise, BN a background sound from --noise-dir, each at an SNR drawn in dB.
 
@@ -51,7 +60,7 @@ Use only a fold's training speakers (--speakers, or --exclude-speakers for the t
 speakers): augmentation draws from nothing else. Without either, every speaker is balanced and a
 warning says so: such output must not train a model tested on speakers of the same corpus.
 
-example: seraug augment --corpus emodb --root ../shared/data/emodb --strategy SAR \\
+example: seraug augment --corpus emodb --root ../shared/data/emodb --strategy sar \\
            --noise-dir ../shared/data/esc10 --exclude-speakers 03,08 --seed 1 --out runs/emodb-sar
 """
 
@@ -61,12 +70,12 @@ def add_parser(subparsers: argparse._SubParsersAction, help: str) -> None:
     p = subparsers.add_parser("augment", help=help,
                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_corpus_arguments(p)
-    p.add_argument("--strategy", required=True, choices=["none", "RU", *STRATEGIES],
-                   help="balancing strategy (see above)")
+    p.add_argument("--strategy", required=True, type=strategy_name, metavar="STRATEGY",
+                   help="imbalanced, under (or underR), cp, sa, sar, sar_m, sar_b, sar_s (see above)")
     p.add_argument("--out", required=True, help="output folder (manifest.csv, audio/, settings.json)")
     p.add_argument("--seed", type=int, default=0, help="seeds every random choice; same seed, same audio (default 0)")
     p.add_argument("--ratio", type=float,
-                   help="RU only: N_minority / N_majority after undersampling, in (0, 1] (default 1.0)")
+                   help="under only: N_minority / N_majority after undersampling, in (0, 1] (default 1.0)")
     add_speaker_arguments(p)
     p.add_argument("--noise-dir", help="folder of background-noise clips (wav/flac/ogg/mp3, searched recursively), "
                                        "e.g. ESC-50; needed (and read) by SA, SAR, SAR_M and SAR_B only")
@@ -100,7 +109,8 @@ def transforms_from_args(args: argparse.Namespace) -> dict[str, Transform]:
     the strategy uses it."""
     transforms: list[Transform] = [Copy(), TimeStretch(*args.ts_rates), PitchShift(*args.ps_semitones),
                                    GaussianNoise(*args.gn_snr)]
-    uses_noise = args.strategy in STRATEGIES and "BN" in STRATEGIES[args.strategy].transforms
+    table1 = STRATEGIES.get(args.strategy.upper())
+    uses_noise = table1 is not None and "BN" in table1.transforms
     if args.noise_dir and uses_noise:
         transforms.append(BackgroundNoise(NoiseBank(args.noise_dir, loop=not args.no_noise_loop), *args.bn_snr))
     return {t.name: t for t in transforms}
@@ -115,20 +125,39 @@ def run(args: argparse.Namespace) -> int:
         raise AugmentError(f"{err.filename}: {reason}" if err.filename else reason) from None
 
 
+def _undersampling_ratio(strategy: str, ratio: float | None) -> float | None:
+    """The ratio of ``under`` (``--ratio``, default 1.0) or ``underR``; None for other strategies, which
+    must be known ones."""
+    if strategy.startswith("under"):
+        named = strategy.removeprefix("under")
+        try:
+            from_name = float(named) if named else None
+        except ValueError:
+            raise AugmentError(f"unknown strategy {strategy!r}; undersampling is under or underR, e.g. under0.6") from None
+        if from_name is not None and ratio is not None and ratio != from_name:
+            raise AugmentError(f"--strategy {strategy} and --ratio {ratio} disagree; give one")
+        return from_name if from_name is not None else 1.0 if ratio is None else ratio
+    if strategy != "imbalanced" and strategy.upper() not in STRATEGIES:
+        raise AugmentError(f"unknown strategy {strategy!r}; choose imbalanced, under, "
+                           f"{', '.join(s.lower() for s in STRATEGIES)}")
+    if ratio is not None:
+        raise AugmentError(f"--ratio applies to --strategy under only, not {strategy}")
+    return None
+
+
 def _run(args: argparse.Namespace) -> int:
-    if args.ratio is not None and args.strategy != "RU":
-        raise AugmentError(f"--ratio applies to --strategy RU only, not {args.strategy}")
+    ratio = _undersampling_ratio(args.strategy, args.ratio)
     manifest, classes = training_manifest(args)
     if not (args.speakers or args.exclude_speakers):
         print("seraug augment: warning: no --speakers or --exclude-speakers, so the output holds every speaker of "
               "the corpus; do not train on it for a speaker-independent test on the same corpus", file=sys.stderr)
     transforms = transforms_from_args(args)
-    if args.strategy == "none":
+    if args.strategy == "imbalanced":
         plan = original_plan(manifest)
-    elif args.strategy == "RU":
-        plan = undersample(manifest, 1.0 if args.ratio is None else args.ratio, args.seed, classes)
+    elif ratio is not None:
+        plan = undersample(manifest, ratio, args.seed, classes)
     else:
-        plan = make_plan(manifest, args.strategy, args.seed, transforms, classes)
+        plan = make_plan(manifest, args.strategy.upper(), args.seed, transforms, classes)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     settings = {k: v for k, v in vars(args).items() if k != "func"}

@@ -39,6 +39,7 @@ labels, e.g. from ``pd.concat``) plays no part.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -73,6 +74,24 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
     Strategy("SAR_S", ("TS", "PS"), "all"),
 )}
 """The paper's Table 1, by name."""
+
+
+RENAMED = {"none": "imbalanced", "ru": "under"}
+"""Old spellings of ``seraug augment``'s strategies and the names that replaced them."""
+
+
+def strategy_name(name: str) -> str:
+    """The one spelling of a strategy across ``seraug augment``, ``seraug experiment`` and the Python API.
+
+    Lower case (Table 1's ``SAR_M`` is ``sar_m``; either case is accepted), ``imbalanced`` for the
+    training part as it is, ``under`` or ``underR`` (e.g. ``under0.6``) for random undersampling to a
+    minority/majority ratio. The old ``none`` and ``RU`` still work, with a DeprecationWarning.
+    """
+    key = name.strip().lower()
+    if key in RENAMED:
+        warnings.warn(f"strategy {name!r} is now called {RENAMED[key]!r}", DeprecationWarning, stacklevel=2)
+        key = RENAMED[key]
+    return key
 
 
 def get_strategy(name: str) -> Strategy:

@@ -36,9 +36,7 @@ so every rank keeps the same history, stops at the same epoch and returns the sa
 from __future__ import annotations
 
 import contextlib
-import datetime
 import hashlib
-import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -55,7 +53,7 @@ from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
 from seraug.files import atomic_path, read_or_set_aside
 from seraug.normalise import MinMaxScaler
-from seraug.runtime import autocast, epoch_seed, resolve_device
+from seraug.runtime import Distributed, autocast, epoch_seed, init_distributed, resolve_device
 
 SCHEDULES = ("constant", "onecycle")
 """Learning-rate schedules of :class:`TrainConfig` (see its ``schedule``)."""
@@ -180,34 +178,6 @@ class FitResult:
     best_epoch: int = 0
     best_val_uar: float = -1.0
     stopped_early: bool = False
-
-
-@dataclass(frozen=True)
-class Distributed:
-    """This process's place in a torchrun job (``world_size`` 1 without torchrun)."""
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-
-def init_distributed(device_type: str) -> Distributed:
-    """Join the torchrun process group if ``WORLD_SIZE`` > 1 (NCCL for CUDA, gloo for the CPU).
-
-    Idempotent: a group that is already initialised is reused, so a caller may call :func:`fit` many
-    times. The caller may ``torch.distributed.destroy_process_group()`` at the end of its script.
-    Collective operations wait up to 12 hours, since ranks may wait while rank 0 prepares data.
-    """
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return Distributed()
-    if not dist.is_initialized():  # a long timeout: other ranks may wait while rank 0 trains a GAN
-        dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo",
-                                timeout=datetime.timedelta(hours=12))
-    return Distributed(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
 
 def _as_input(X: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -57,7 +57,7 @@ def spectrogram_grid(path: str | Path, columns: dict[str, dict[str, np.ndarray]]
     classes = list(columns[groups[0]])
     per_group = max(len(a) for g in groups for a in columns[g].values())
     fig, axes = plt.subplots(len(classes), len(groups) * per_group, squeeze=False,
-                             figsize=(1.3 * len(groups) * per_group, 1.4 * len(classes) + 0.6))
+                             figsize=(max(5.0, 1.3 * len(groups) * per_group), 1.4 * len(classes) + 0.9))
     for row, name in enumerate(classes):
         for g, group in enumerate(groups):
             images = columns[group].get(name, [])

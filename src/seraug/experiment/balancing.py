@@ -1,0 +1,175 @@
+"""How a cell's training part is balanced: one :class:`Balancer` per strategy name, in :data:`BALANCERS`.
+
+Each balancer declares what it needs (background-noise clips, a GAN) and turns the fold's training
+utterances into a :class:`TrainingSet`. The scaler every balancer gets is fitted on the real segments
+of the training part (after Table 2's removal, before any balancing), so every strategy of a scenario,
+fold and seed sees validation and test data scaled identically and only the training rows differ.
+Signal-augmented segments may fall a little outside [-1, 1]; GAN rows are generated in the normalised
+space by a GAN trained on the real training segments. Signal strategies, copies and undersampling
+balance *utterances* (the unit the audio transforms act on); the GAN balances *segments* (the unit it
+generates), as in the paper.
+
+Strategy names are one vocabulary across ``seraug augment``, ``seraug experiment`` and the Python API
+(:func:`seraug.augment.strategy_name`: Table 1's names in either case; ``none`` and ``RU`` are the old
+spellings of ``imbalanced`` and ``under``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from seraug.audio import write_wav
+from seraug.augment import STRATEGIES as TABLE1
+from seraug.augment import augment_waveforms, make_plan, undersample
+from seraug.features import LogMelConfig, invert_log_mel, segments_from_waveforms
+from seraug.folds import simulate_imbalance
+from seraug.gan import GANOverSampler, generate
+from seraug.normalise import MinMaxScaler
+
+if TYPE_CHECKING:
+    from seraug.experiment.data import Cell, Data
+
+
+@dataclass
+class TrainingSet:
+    """A cell's training data, ready for the classifier.
+
+    Attributes:
+        X: ``(N, 128, 128)`` float32 segments, normalised by ``scaler``.
+        y: ``(N,)`` int64 class indices.
+        scaler: fitted on the real segments of the training part (before balancing).
+        utterances: utterances per class label after balancing (real ones for the GAN, which adds
+            segments, not utterances).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    scaler: MinMaxScaler
+    utterances: dict[str, int]
+
+    def info(self, labels: list[str]) -> dict:
+        """What the cell records of its training set: utterance and segment counts, the scaler."""
+        return {"train_utterances": self.utterances,
+                "train_segments": {labels[k]: int(n) for k, n in zip(*np.unique(self.y, return_counts=True))},
+                "scaler": self.scaler.to_dict()}
+
+
+BalanceFn = Callable[["Data", "Cell", pd.DataFrame, MinMaxScaler, "Path | None"],
+                     tuple[np.ndarray, np.ndarray, pd.Series]]
+"""``(data, cell, training manifest, scaler, work folder) -> (normalised X, y, utterances per label)``."""
+
+
+@dataclass(frozen=True)
+class Balancer:
+    """One strategy: what it does, what it needs, and the function that does it."""
+
+    name: str
+    description: str
+    balance: BalanceFn
+    needs_noise: bool = False
+    """It mixes background noise (BN), so the run needs ``--noise-dir``."""
+    gan: str | None = None
+    """The GAN architecture it trains (``proposed`` or ``bagan``), if any."""
+    table2_only: bool = False
+
+
+def _as_is(data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
+    X, y, _ = data.real(train.index)
+    return scaler.transform(X), y, train["label"].value_counts()
+
+
+def _undersampled(ratio: float, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work):
+    kept = train.loc[undersample(train, ratio, seed=cell.seed, classes=data.labels)["utterance"]]
+    return _as_is(data, cell, kept, scaler, work)
+
+
+def _signal(strategy: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work):
+    """Table 1: the cached segments of the plan's kept originals plus those of its augmented audio."""
+    plan = make_plan(train, strategy, seed=cell.seed, transforms=data.transforms, classes=data.labels)
+    X_real, y_real, _ = data.real(plan.loc[plan["kind"] == "original", "source"])
+    synthetic = plan[plan["kind"] != "original"]
+    waves = list(augment_waveforms(synthetic, data.transforms, jobs=None))
+    X_aug, owner, _ = segments_from_waveforms(waves, data.feature_config, data.config.device)
+    y_aug = data.encode(synthetic["label"].to_numpy()[owner])
+    return (scaler.transform(np.concatenate([X_real, X_aug])), np.concatenate([y_real, y_aug]),
+            plan["label"].value_counts())
+
+
+def _gan(arch: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
+    """The real segments, plus generated ones for every class up to the majority's count.
+
+    ``work``: a folder for the GAN's checkpoints, so an interrupted cell resumes its GAN training.
+    The run's first cell of each GAN strategy also writes its examples (:func:`write_examples`).
+    """
+    X, y, counts = _as_is(data, cell, train, scaler, work)
+    sampler = GANOverSampler(config=replace(data.config.sizes.gan, arch=arch), random_state=cell.seed,
+                             device=data.config.device, out_dir=work / "gan" if work else None)
+    X_out, y_out = sampler.fit_resample(X, y)
+    examples = Path(data.config.out) / "examples"
+    if not (examples / cell.strategy).exists():
+        fake = {k: sampler.scaler_.inverse_transform(generate(sampler.model_, k, 1, seed=cell.seed))
+                for k in sorted(set(y.tolist()))}
+        write_examples(examples, cell.strategy, X, y, fake, scaler, data.labels, data.feature_config)
+    return X_out, y_out, counts
+
+
+BALANCERS: dict[str, Balancer] = {b.name: b for b in (
+    Balancer("imbalanced", "the training part as it is (the paper's initial dataset)", _as_is),
+    Balancer("full", "Table 2's training part before the removal (the ceiling)", _as_is, table2_only=True),
+    *(Balancer(name.lower(), f"Table 1's {name}: {'+'.join(s.transforms)}, replacing in {s.replace} class(es)",
+               partial(_signal, name), needs_noise="BN" in s.transforms) for name, s in TABLE1.items()),
+    *(Balancer(f"under{r}", f"random undersampling to a minority/majority ratio of {r}",
+               partial(_undersampled, float(r))) for r in ("0.4", "0.6", "0.8", "1.0")),
+    Balancer("gan", "the proposed GAN fills every class up to the majority", partial(_gan, "proposed"),
+             gan="proposed"),
+    Balancer("bagan", "the original BAGAN, likewise", partial(_gan, "bagan"), gan="bagan"),
+)}
+"""Every strategy of ``seraug experiment``, by name."""
+
+
+def training_set(data: Data, cell: Cell, fold, work: Path | None = None) -> TrainingSet:
+    """The balanced, normalised training set of a cell (see the module docstring)."""
+    train = data.manifest.loc[list(fold.train)]
+    if cell.scenario.startswith("reduce-") and cell.strategy != "full":
+        train = simulate_imbalance(train, cell.scenario.removeprefix("reduce-"), data.config.reduce_fraction,
+                                   cell.seed)
+    scaler = MinMaxScaler().fit(data.real(train.index)[0])
+    X, y, utterances = BALANCERS[cell.strategy].balance(data, cell, train, scaler, work)
+    return TrainingSet(X, y, scaler, {label: int(n) for label, n in utterances.items()})
+
+
+def write_examples(folder: Path, strategy: str, X_real: np.ndarray, y_real: np.ndarray, fake: dict[int, np.ndarray],
+                   scaler: MinMaxScaler, labels: list[str], features: LogMelConfig) -> None:
+    """Examples to look at and listen to: per class one real training segment and one generated.
+
+    Writes ``folder/real/<class>.wav`` (once per run), ``folder/<strategy>/<class>.wav`` and
+    ``folder/<strategy>/grid.png`` (real beside generated). Both kinds go through the same inversion
+    (normalisation undone, dB to power, mel to linear, Griffin-Lim), so they differ only by what the
+    GAN made, not by the vocoder. ``fake``: class index -> ``(1, 128, 128)`` segment in the cell's
+    normalised scale.
+    """
+    from seraug.gan.render import spectrogram_grid
+
+    rng = np.random.default_rng(0)
+    real = {k: X_real[rng.choice(np.flatnonzero(y_real == k), 1)] for k in fake}
+    for kind, segments in (("real", real), (strategy, fake)):
+        if kind == "real" and (folder / "real").exists():
+            continue
+        tmp = folder / f".{kind}.tmp"  # written aside, then renamed: the folder appears complete
+        shutil.rmtree(tmp, ignore_errors=True)
+        for k, segment in segments.items():
+            write_wav(tmp / f"{labels[k]}.wav", invert_log_mel(scaler.inverse_transform(segment[0]), features))
+        if kind != "real":
+            spectrogram_grid(tmp / "grid.png", {"real": {labels[k]: real[k] for k in real},
+                                                kind: {labels[k]: fake[k] for k in fake}},
+                             title=f"one real and one {kind} segment per class", features=features)
+        os.replace(tmp, folder / kind)

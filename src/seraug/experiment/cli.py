@@ -1,0 +1,84 @@
+"""``seraug experiment``: its command-line options, turned into an :class:`ExperimentConfig` and run."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+from seraug.arguments import add_corpus_arguments, merge_from_args
+from seraug.experiment import __doc__ as DESCRIPTION
+from seraug.experiment.balancing import BALANCERS
+from seraug.experiment.config import DEPRECATED_PRESETS, PRESETS, ExperimentConfig
+from seraug.experiment.run import EXECUTORS, run_experiment
+from seraug.folds import SCHEMES as FOLD_SCHEMES
+from seraug.report import write_report
+
+
+def add_parser(subparsers, help: str) -> None:
+    """Register ``seraug experiment`` (one-line ``help``) on an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "experiment", help=help,
+        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_corpus_arguments(p, required=False)
+    p.add_argument("--protocol", choices=["table2", "table3"], default="table3",
+                   help="table2: remove 80%% of one class at a time from training, columns = reduced class + average; "
+                        "table3: the corpus as it is, UAR and F-score columns (default)")
+    p.add_argument("--strategies", default="imbalanced,cp,sa,sar,under1.0,gan",
+                   help=f"comma-separated, from: {', '.join(BALANCERS)} (default %(default)s; Table 1's names in "
+                        "either case)")
+    p.add_argument("--seeds", default="1", help="comma-separated seeds (default %(default)s)")
+    p.add_argument("--preset", choices=[*PRESETS, *DEPRECATED_PRESETS], default="cpu",
+                   help="cpu (default): VGG19 at width 1/8 with a one-cycle schedule, every fold, tables worth "
+                        "reading on 2 CPU cores; smoke: tiny networks, 2 folds, minutes (numbers say little); "
+                        "paper: the paper's full-width networks, every fold (for a GPU); quick: old name of smoke")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                   help="bf16 autocast for the classifier and the GAN where the hardware has native bf16 (CPUs "
+                        "with AMX / AVX512-BF16, bf16 GPUs); --no-amp trains in fp32 (default: the preset's)")
+    p.add_argument("--folds", choices=["auto", *FOLD_SCHEMES], default="auto",
+                   help="speaker: leave one speaker out; session: leave one session out; groups: --n-groups "
+                        "speaker groups; shuffle: an 80/20 training/validation split with --test-corpus as the "
+                        "test set (the paper's FEEL-25k protocol); auto (default): shuffle with --test-corpus, "
+                        "else session when every utterance has one (IEMOCAP), else speaker")
+    p.add_argument("--n-groups", type=int, default=6, help="speaker groups for --folds groups (default 6)")
+    p.add_argument("--max-folds", type=int, help="use only the first N folds (default: the preset's)")
+    p.add_argument("--reduce", help="table2: classes to reduce in turn (default: every class but neutral)")
+    p.add_argument("--test-corpus", help="with --folds shuffle: the separate test corpus's loader name")
+    p.add_argument("--test-root", help="with --folds shuffle: the separate test corpus's folder")
+    p.add_argument("--noise-dir", help="folder of background-noise clips for BN (sa, sar, sar_m, sar_b)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the classifier (faster epochs on a GPU after a slower first one)")
+    p.add_argument("--only", action="append",
+                   help="run only cells whose id matches this glob, e.g. 'reduce-sadness/*/gan/*' (repeatable); "
+                        "ids are scenario/fold/strategy/seedN")
+    p.add_argument("--summary-only", action="store_true",
+                   help="run no cell; rebuild the tables from OUT/cells (e.g. after copying cells of several "
+                        "machines together); the other options are ignored")
+    p.add_argument("--executor", choices=EXECUTORS, default="local",
+                   help="local (default): cells one after another here; ray: each cell a Ray task on the cluster "
+                        "ray.init() joins (RAY_ADDRESS, else a local one; pip install 'seraug[ray]'); workers "
+                        "need the corpus and --out at the same paths")
+    p.add_argument("--out", required=True, help="output folder (re-running with the same folder resumes)")
+    p.set_defaults(func=_command)
+
+
+def _command(args: argparse.Namespace) -> int:
+    if args.summary_only:
+        write_report(args.out)
+    elif not args.corpus:
+        raise ValueError("--corpus is required unless --summary-only (see `seraug corpora`)")
+    else:
+        config = ExperimentConfig(
+            corpus=args.corpus, root=args.root, out=args.out, protocol=args.protocol,
+            strategies=[s.strip() for s in args.strategies.split(",") if s.strip()],
+            seeds=[int(s) for s in args.seeds.split(",")], preset=args.preset, folds=args.folds,
+            n_groups=args.n_groups, max_folds=args.max_folds,
+            reduce=[c.strip() for c in args.reduce.split(",")] if args.reduce else None, classes=args.classes,
+            merge=merge_from_args(args),
+            test_corpus=args.test_corpus, test_root=args.test_root, noise_dir=args.noise_dir, device=args.device,
+            compile=args.compile, amp=args.amp, only=args.only,
+            command=shlex.join(["seraug", *args.argv]))
+        run_experiment(config, executor=args.executor)
+    print((Path(args.out) / "summary.md").read_text())
+    return 0

@@ -1,0 +1,198 @@
+"""What a run is: its scale (:class:`Preset`), its options (:class:`ExperimentConfig`) and the settings
+that its results depend on (:func:`full_config`, :func:`settings_hash`), as written to ``OUT/config.json``."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import platform
+import sys
+import warnings
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from seraug.augment import strategy_name
+from seraug.classifier import TrainConfig
+from seraug.experiment.balancing import BALANCERS
+from seraug.features import LogMelConfig
+from seraug.folds import SCHEMES as FOLD_SCHEMES
+from seraug.gan import GANConfig
+from seraug.runtime import bf16_available, resolve_device
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A run's scale: the classifier's and the GAN's configs and the fold settings.
+
+    A cell trains ``replace(preset.classifier, seed=cell.seed, device=..., compile=...)`` and, for
+    ``gan``/``bagan``, ``replace(preset.gan, arch=..., seed=cell.seed)``.
+
+    Attributes:
+        classifier: the VGG19's training config (:class:`seraug.classifier.TrainConfig`).
+        gan: the GAN's config (:class:`seraug.gan.GANConfig`); ``arch`` and ``seed`` are set per cell.
+        validation_fraction: share of a fold's training speakers that validate (early stopping); 0
+            for none, with ``classifier.select="last"`` (every training speaker then trains).
+        max_folds: use only the first N folds (None: all).
+    """
+
+    classifier: TrainConfig
+    gan: GANConfig
+    validation_fraction: float = 0.1
+    max_folds: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.validation_fraction == 0 and self.classifier.select != "last":
+            raise ValueError("a preset without validation speakers needs classifier.select='last' "
+                             "(there is no validation UAR to pick the best epoch by)")
+
+
+PRESETS = {
+    "smoke": Preset(TrainConfig(width=1 / 16, epochs=12, patience=5, batch_size=32, lr=1e-3),
+                    GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), max_folds=2),
+    "cpu": Preset(TrainConfig(width=1 / 8, head="gap", dropout=0.3, epochs=20, batch_size=32, lr=3e-3,
+                              weight_decay=0.05, schedule="onecycle", select="last", label_smoothing=0.1),
+                  GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), validation_fraction=0),
+    "paper": Preset(TrainConfig(width=1.0, epochs=60, patience=10, batch_size=64, lr=1e-4),
+                    GANConfig(width=1.0, ae_epochs=50, gan_epochs=50)),
+}
+"""``smoke``: the whole pipeline in minutes on 2 CPU cores, numbers that say little (tests, a first
+look); ``cpu``: the scale whose tables can be trusted on 2 CPU cores (see the README and
+``docs/results.md``); ``paper``: the paper's full-width networks, for a GPU."""
+
+DEPRECATED_PRESETS = {"quick": "smoke"}
+"""Old preset names still accepted, with a warning."""
+
+
+@dataclass
+class ExperimentConfig:
+    """Everything a run depends on; saved as ``OUT/config.json``."""
+
+    corpus: str
+    root: str | None
+    out: str
+    protocol: str = "table3"
+    strategies: list[str] = field(default_factory=lambda: ["imbalanced", "cp", "sa", "sar", "under1.0", "gan"])
+    seeds: list[int] = field(default_factory=lambda: [1])
+    preset: str | Preset = "cpu"
+    folds: str = "auto"
+    n_groups: int = 6
+    max_folds: int | None = None
+    reduce: list[str] | None = None
+    reduce_fraction: float = 0.8
+    classes: str | None = None
+    merge: dict[str, str] | None = None
+    test_corpus: str | None = None
+    test_root: str | None = None
+    noise_dir: str | None = None
+    device: str = "auto"
+    compile: bool = False
+    only: list[str] | None = None
+    amp: bool | None = None
+    command: str | None = None
+
+    def __post_init__(self) -> None:
+        self.strategies = list(dict.fromkeys(self.strategies))  # a repeated name would run its cells twice
+        self.seeds = list(dict.fromkeys(self.seeds))
+        if not self.strategies or not self.seeds:
+            raise ValueError("give at least one strategy and one seed")
+        if self.max_folds is not None and self.max_folds < 1:
+            raise ValueError(f"--max-folds must be at least 1, got {self.max_folds}")
+        if self.folds not in ("auto", *FOLD_SCHEMES):
+            raise ValueError(f"unknown fold scheme {self.folds!r}; choose auto, {', '.join(FOLD_SCHEMES)}")
+        # Absolute paths, so a resume from another working directory is recognised as the same run.
+        for name in ("root", "noise_dir", "test_root"):
+            if getattr(self, name) is not None:
+                setattr(self, name, str(Path(getattr(self, name)).expanduser().resolve()))
+        if self.protocol not in ("table2", "table3"):
+            raise ValueError(f"unknown protocol {self.protocol!r}; choose table2 or table3")
+        spelled = (strategy_name(s) for s in self.strategies)  # one vocabulary with `seraug augment`
+        self.strategies = list(dict.fromkeys("under1.0" if s == "under" else s for s in spelled))
+        unknown = [s for s in self.strategies if s not in BALANCERS]
+        if unknown:
+            raise ValueError(f"unknown strategy {', '.join(unknown)}; choose from {', '.join(BALANCERS)}")
+        if self.preset in DEPRECATED_PRESETS:
+            warnings.warn(f"preset {self.preset!r} is now called {DEPRECATED_PRESETS[self.preset]!r}",
+                          DeprecationWarning, stacklevel=2)
+            self.preset = DEPRECATED_PRESETS[self.preset]
+        if not isinstance(self.preset, Preset) and self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; choose {', '.join(PRESETS)}")
+        if "full" in self.strategies and self.protocol != "table2":
+            raise ValueError("strategy 'full' (the training part before removal) only exists in table2")
+        noisy = [s for s in self.strategies if BALANCERS[s].needs_noise]
+        if noisy and not self.noise_dir:
+            raise ValueError(f"strateg{'ies' if len(noisy) > 1 else 'y'} {', '.join(noisy)} mix background noise: "
+                             "pass --noise-dir DIR")
+
+    @property
+    def sizes(self) -> Preset:
+        """The preset (given, or by name), with ``amp`` applied to its classifier and GAN when set."""
+        preset = self.preset if isinstance(self.preset, Preset) else PRESETS[self.preset]
+        if self.amp is None:
+            return preset
+        return replace(preset, classifier=replace(preset.classifier, amp=self.amp),
+                       gan=replace(preset.gan, amp=self.amp))
+
+
+GRID_FIELDS = ("out", "strategies", "seeds", "only", "reduce", "max_folds", "device", "compile", "versions",
+               "root", "test_root", "noise_dir", "folds", "preset", "command", "commands", "machine")
+"""Config fields that do not change a cell's result: which cells run, on which machine (and how fast)
+and where the files lie. The corpus counts by its ``corpus_fingerprint``, ``folds`` by the ``fold_scheme`` it resolved
+to and ``preset`` by the ``sizes`` it gave; every other field changes results, so a run folder keeps it."""
+
+
+def full_config(config: ExperimentConfig, data) -> dict:
+    """Everything a run's results depend on, as written to ``OUT/config.json``: the options, the
+    corpus fingerprint, the preset's configs (``sizes``), the front end's settings, the fold scheme
+    used, the versions of the libraries that shape results, and the machine (for timings)."""
+    return json.loads(json.dumps(asdict(config) | {
+        "corpus_fingerprint": data.fingerprint, "sizes": asdict(config.sizes), "fold_scheme": data.scheme,
+        "fold_seed": 0, "features": asdict(LogMelConfig()), "versions": library_versions(),
+        "machine": machine_description(config.device)}))
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and of the libraries whose behaviour shapes a run's numbers."""
+    names = ("seraug", "torch", "numpy", "scipy", "librosa", "soxr", "soundfile", "audiomentations",
+             "scikit-learn", "imbalanced-learn", "pandas")
+    versions = {"python": sys.version.split()[0]}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def machine_description(device: str) -> str:
+    """The device a run trains on, in words: GPU name, or CPU model, threads and bf16 support."""
+    resolved = resolve_device(device)
+    if resolved.type == "cuda":
+        return torch.cuda.get_device_name(resolved)
+    bf16 = "native" if bf16_available(resolved) else "not native"
+    return f"{_cpu_model()}, {torch.get_num_threads()} threads, bf16 {bf16}"
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo, else what the platform module says)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "CPU"
+
+
+def settings_hash(config: dict) -> str:
+    """Short hash of the settings that change results (all but :data:`GRID_FIELDS`), stored in every cell
+    so that cells of different runs are never mixed in one table."""
+    kept = {k: v for k, v in config.items() if k not in GRID_FIELDS}
+    return hashlib.blake2b(json.dumps(kept, sort_keys=True).encode(), digest_size=8).hexdigest()
+
+
+def train_config(config: ExperimentConfig, seed: int) -> TrainConfig:
+    """The classifier's config of a cell: the preset's, with the cell's seed and the run's device."""
+    return replace(config.sizes.classifier, seed=seed, device=config.device, compile=config.compile)

@@ -1,0 +1,216 @@
+"""Running a grid: one cell (:func:`run_cell`), and every unfinished cell of a run (:func:`run_experiment`),
+in this process or as tasks on a Ray cluster.
+
+Every finished cell is written atomically to ``OUT/cells/<id>.json``; a re-run skips finished cells.
+Each cell trains in ``OUT/work/<cell>/`` (GAN and classifier checkpoints, removed once the cell's result
+is written), so a run killed in the middle of a long cell resumes that cell's training, and a cell is
+claimed there (:class:`seraug.files.Claim`) so two runs on one folder never train it twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.distributed as dist
+from tqdm.auto import tqdm
+
+from seraug.classifier import evaluate, fit, predict_proba
+from seraug.experiment.balancing import TrainingSet, training_set
+from seraug.experiment.config import GRID_FIELDS, ExperimentConfig, full_config, settings_hash, train_config
+from seraug.experiment.data import Cell, Data
+from seraug.files import Claim, atomic_path, read_json, read_or_set_aside
+from seraug.folds import Fold
+from seraug.report import write_report
+from seraug.runtime import init_distributed, resolve_device
+
+EXECUTORS = ("local", "ray")
+"""``local``: cells one after another in this process; ``ray``: each cell a Ray task (see :func:`run_experiment`)."""
+
+
+def run_cell(data: Data, cell: Cell, work: Path | None = None) -> dict:
+    """Balance, train, test one cell; returns its result (metrics at the utterance level).
+
+    ``work``: a folder for the cell's GAN and classifier checkpoints; a cell interrupted midway and run
+    again with the same folder continues its training from the last finished epoch.
+    """
+    start = time.time()
+    fold = next(f for f in data.folds if f.name == cell.fold)
+    train = _shared_training_set(data, cell, fold, work)
+    X_val, y_val, utt_val = data.real(fold.validation)
+    X_test, y_test, utt_test = data.real(fold.test)
+    result = fit(train.X, train.y, train.scaler.transform(X_val), y_val, utt_val, len(data.labels),
+                 train_config(data.config, cell.seed), checkpoint_dir=work / "classifier" if work else None,
+                 progress=False, scaler=train.scaler)
+    metrics = evaluate(predict_proba(result.model, train.scaler.transform(X_test)), y_test, utt_test)
+    return {"cell": cell.id, **asdict(cell), "labels": data.labels, **metrics, **train.info(data.labels),
+            "best_epoch": result.best_epoch, "history": result.history, "seconds": round(time.time() - start, 1)}
+
+
+def _shared_training_set(data: Data, cell: Cell, fold: Fold, work: Path | None) -> TrainingSet:
+    """:func:`training_set`, built once on rank 0 and sent to every rank under ``torchrun``.
+
+    Every rank must shard the same rows, and GAN training on CUDA is not bit-reproducible, so the
+    other ranks wait (for as long as a GAN trains) rather than build their own.
+    """
+    device = resolve_device(data.config.device)
+    ddp = init_distributed(device.type)
+    if ddp.world_size == 1:
+        return training_set(data, cell, fold, work)
+    payload = [training_set(data, cell, fold, work) if ddp.is_main else None]
+    dist.broadcast_object_list(payload, src=0,
+                               device=torch.device("cuda", ddp.local_rank) if device.type == "cuda" else None)
+    return payload[0]
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=1, default=_jsonable))
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def _check_same_settings(out: Path, config: dict) -> None:
+    """Refuse to add cells made with other settings to a folder that holds finished cells; with none
+    finished, drop the checkpoints of cells begun with other settings (they could not be resumed)."""
+    path = out / "config.json"
+    if not path.exists() or settings_hash(read_json(path)) == settings_hash(config):
+        return
+    if any((out / "cells").glob("*.json")):
+        before = read_json(path)
+        changed = sorted(k for k in (before.keys() | config.keys()) - set(GRID_FIELDS)
+                         if before.get(k) != config.get(k))
+        raise ValueError(f"{out}: holds a run with other settings ({', '.join(changed)} differ); "
+                         f"use another --out, or the same settings to resume")
+    shutil.rmtree(out / "work", ignore_errors=True)
+
+
+def _commands(out: Path, command: str | None) -> list[str]:
+    """Every command line that has run in this folder, oldest first (each once), ``command`` last."""
+    path = out / "config.json"
+    before = read_json(path).get("commands", []) if path.exists() else []
+    return [c for c in before if c != command] + ([command] if command else [])
+
+
+def _local(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dict | None]]:
+    """Run cells one after another here; yields ``(cell, result)``, result None for a cell claimed elsewhere."""
+    single = int(os.environ.get("WORLD_SIZE", "1")) == 1  # under torchrun all ranks share every cell
+    for cell in cells:
+        claim = Claim(out / "work" / cell.path(out).stem)
+        if single and not claim.take():
+            yield cell, None
+            continue
+        try:
+            result = run_cell(data, cell, claim.folder)
+        except BaseException:
+            if single:
+                claim.release()  # its checkpoints and time stay for the next run
+            raise
+        if single:  # every process's time on the cell, not only this one's
+            result["seconds"] = round(claim.total_seconds(), 1)
+        yield cell, result
+
+
+def _remote_cell(config: ExperimentConfig, cell: Cell, work: str) -> dict:
+    """A Ray task: the corpus read on the worker (features from ``OUT/features``), one cell run there."""
+    return run_cell(Data(config), cell, Path(work))
+
+
+def _ray(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dict | None]]:
+    """Each cell a Ray task on the cluster ``ray.init()`` joins (``RAY_ADDRESS``, else a local one).
+
+    Workers need the corpus and ``OUT`` at the same paths (a shared file system). The features are
+    extracted here first, so workers only read them. This process claims every cell it submits, so a
+    second driver on the same folder leaves them alone; results are yielded as tasks finish.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("--executor ray needs Ray: pip install 'seraug[ray]'") from None
+    data.store  # extract once, before any worker reads OUT/features
+    if not ray.is_initialized():
+        ray.init(log_to_driver=False)
+    gpus = 1 if resolve_device(data.config.device).type == "cuda" else 0
+    task = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=1)(_remote_cell)
+    pending, claims = {}, {}
+    for cell in cells:
+        claim = Claim(out / "work" / cell.path(out).stem)
+        if not claim.take():
+            yield cell, None
+            continue
+        claims[cell] = claim
+        pending[task.remote(data.config, cell, str(claim.folder))] = cell
+    try:
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            cell = pending.pop(done[0])
+            result = ray.get(done[0])
+            result["seconds"] = round(result["seconds"] + claims[cell].spent, 1)  # with earlier processes' time
+            yield cell, result
+    finally:
+        for ref in pending:
+            ray.cancel(ref)
+        for cell, claim in claims.items():
+            if claim.lock.exists():
+                claim.release()
+
+
+def run_experiment(config: ExperimentConfig, progress: bool = True, executor: str = "local") -> pd.DataFrame:
+    """Run every unfinished cell of the grid, then write the tables and figures; returns the summary.
+
+    ``executor``: ``local`` runs the cells here, one after another (under ``torchrun`` every process
+    runs the same cells, the classifier's training is distributed and only rank 0 writes); ``ray``
+    runs each cell as a Ray task (``pip install 'seraug[ray]'``; set ``RAY_ADDRESS`` to use a cluster),
+    and this process writes the cells as they finish.
+    """
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; choose {', '.join(EXECUTORS)}")
+    out = Path(config.out)
+    writer = int(os.environ.get("RANK", "0")) == 0
+    data = Data(config)  # corpus and folds; the features are extracted after the check below
+    settings = full_config(config, data)
+    _check_same_settings(out, settings)
+    if writer:
+        _write_json(out / "config.json", settings | {"commands": _commands(out, None)})
+    cells = data.cells()
+    todo = [c for c in cells if read_or_set_aside(c.path(out), read_json) is None]
+    show = progress and writer
+    if show:
+        print(f"{out.resolve()}: {len(cells)} cells ({len(cells) - len(todo)} finished), {len(data.folds)} "
+              f"{data.scheme} folds; results go to {out / 'summary.md'} and {out / 'report.html'}", flush=True)
+    bar = tqdm(total=len(todo), desc="cells", unit="cell", disable=not show)
+    busy = []
+    for cell, result in (_ray if executor == "ray" else _local)(data, todo, out):
+        bar.update()
+        if result is None:
+            busy.append(cell.id)
+            continue
+        if writer:
+            _write_json(cell.path(out), result | {"settings": settings_hash(settings)})
+            shutil.rmtree(out / "work" / cell.path(out).stem, ignore_errors=True)
+        if show:
+            bar.write(f"{cell.id}: UAR {100 * result['uar']:.1f}, F-score {100 * result['f_score']:.1f} "
+                      f"({result['seconds']:.0f} s)")
+    bar.close()
+    if busy and show:
+        print(f"{len(busy)} cell(s) left to another process running on {out} (e.g. {busy[0]}); re-run once it "
+              "ends for the full table", flush=True)
+    if writer and not any((out / "work").glob("*")):
+        shutil.rmtree(out / "work", ignore_errors=True)
+    if writer and not busy:  # a command counts once all its cells are written (an interrupted one made no table)
+        _write_json(out / "config.json", settings | {"commands": _commands(out, config.command)})
+    return write_report(out) if writer else pd.DataFrame()
