@@ -156,3 +156,5 @@ def test_quality_report_refuses_bad_input_and_flags_nan(raw, resampled):
     same[y == "sadness"] = same[y == "sadness"][0]  # real diversity 0: the ratio is NaN
     flags = quality_report(model, same, y_int, n_per_class=4)["classes"]
     assert np.isnan(flags["sadness"]["diversity_ratio"]) and flags["sadness"]["mode_collapse"]
+    problems = quality_report(model, same, y_int, n_per_class=4)["problems"]
+    assert any(p.startswith("sadness: FD") and "is above the real floor 0" in p for p in problems)

@@ -194,8 +194,9 @@ def _problems(classes: dict[str, dict]) -> list[str]:
     for name, c in classes.items():
         floor = c["frechet_real_halves"]
         if floor is not None and c["frechet_distance"] > USABLE["fd_factor"] * floor:
-            problems.append(f"{name}: FD {c['frechet_distance']:.3g} is {c['frechet_distance'] / floor:.0f}x the "
-                            f"real floor {floor:.3g} (at most {USABLE['fd_factor']:g}x): unlike real segments")
+            times = f"{c['frechet_distance'] / floor:.0f}x" if floor > 0 else "above"
+            problems.append(f"{name}: FD {c['frechet_distance']:.3g} is {times} the real floor {floor:.3g} (at most "
+                            f"{USABLE['fd_factor']:g}x): unlike real segments")
         real = c["real_recall_cv"]
         if real is not None and c["recognition_rate"] < real - USABLE["recognition_margin"]:
             problems.append(f"{name}: generated segments recognised {c['recognition_rate']:.2f}, real ones "
