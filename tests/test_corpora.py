@@ -108,7 +108,7 @@ def test_iemocap_official_layout(tmp_path, wav):
     assert sorted(apart["label"]) == ["excitement", "happiness"]  # excitement named: not merged
     assert "excitement" in set(load_manifest("iemocap", tmp_path, classes="all")["label"])
     (tmp_path / "Session2/sentences/wav/Ses02M_script01_1/Ses02M_script01_1_M001.wav").unlink()
-    with pytest.raises(CorpusError, match="Ses02M_script01_1_M001.wav is missing"):
+    with pytest.raises(CorpusError, match="Ses02M_script01_1_M001.wav: labelled in Ses02M_script01_1.txt but missing"):
         load_manifest("iemocap", tmp_path)
 
 

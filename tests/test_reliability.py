@@ -231,3 +231,21 @@ def test_help_version_and_corpora_import_no_torch(argv):
             "assert not heavy, heavy")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_bad_corpus_entries_are_named_or_skipped_with_their_reason(tmp_path, wav, capsys):
+    for name in ("wav/03a01Fa.wav", "wav/03a01Wa.wav", "wav/notes.wav"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(wav, tmp_path / name)
+    (tmp_path / "wav" / "03a02Fa.wav").mkdir()  # a folder named like an audio file
+    with pytest.raises(CorpusError, match=r"2 bad entries, e.g. .*03a02Fa.wav: a folder, not an audio file; "
+                                          r".*notes.wav: does not follow emodb's naming .*--skip-bad"):
+        load_manifest("emodb", tmp_path)
+    with pytest.warns(UserWarning, match="skipped 2 bad entries"):
+        assert load_manifest("emodb", tmp_path, skip_bad=True)["utterance"].tolist() == ["03a01Fa", "03a01Wa"]
+    pd.DataFrame({"path": ["wav/03a01Fa.wav", "wav/gone.wav"], "label": ["happy", "anger"],
+                  "speaker": ["03", "03"]}).to_csv(tmp_path / "c.csv", index=False)
+    assert main(["manifest", "--corpus", "csv", "--root", str(tmp_path / "c.csv")]) == 2
+    assert "gone.wav: audio file not found" in capsys.readouterr().err
+    with pytest.warns(UserWarning, match="gone.wav: audio file not found"):
+        assert main(["manifest", "--corpus", "csv", "--root", str(tmp_path / "c.csv"), "--skip-bad"]) == 0

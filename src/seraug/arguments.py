@@ -10,8 +10,9 @@ import pandas as pd
 from seraug.corpora import CORPORA, CorpusError, load_manifest
 
 
-def add_corpus_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    """``--corpus``, ``--root``, ``--classes`` and ``--merge``: how every command names its input corpus."""
+def add_corpus_arguments(parser: argparse.ArgumentParser, required: bool = True, skip_bad: bool = True) -> None:
+    """``--corpus``, ``--root``, ``--classes``, ``--merge`` (and ``--skip-bad`` unless ``skip_bad=False``):
+    how every command names its input corpus."""
     parser.add_argument("--corpus", required=required, choices=sorted(CORPORA), help="corpus loader (see `seraug corpora`)")
     parser.add_argument("--root", help="corpus folder (for csv: the CSV file); default: the download cache "
                         "(EmoDB and RAVDESS are downloaded on first use)")
@@ -21,6 +22,13 @@ def add_corpus_arguments(parser: argparse.ArgumentParser, required: bool = True)
     parser.add_argument("--merge", action="append", default=[], metavar="FROM=TO",
                         help="rename a label (or the corpus's own code) before selection, e.g. "
                              "excitement=happiness (repeatable); FROM must occur in the corpus")
+    if skip_bad:
+        parser.add_argument("--skip-bad", action="store_true",
+                            help="leave out what cannot be used, each listed with its reason: files that do not "
+                                 "follow the corpus's naming, folders named like audio, CSV rows whose file is "
+                                 "missing, and (features) unreadable, empty, truncated, silent, non-finite, "
+                                 "absurdly loud or too short audio, listed in OUT/skipped.csv (default: stop "
+                                 "with an error naming the first)")
 
 
 def merge_from_args(args: argparse.Namespace) -> dict[str, str] | None:
@@ -36,7 +44,8 @@ def merge_from_args(args: argparse.Namespace) -> dict[str, str] | None:
 
 def manifest_from_args(args: argparse.Namespace) -> pd.DataFrame:
     """The manifest that ``--corpus/--root/--classes/--merge`` describe."""
-    return load_manifest(args.corpus, args.root, args.classes, merge_from_args(args))
+    return load_manifest(args.corpus, args.root, args.classes, merge_from_args(args),
+                         skip_bad=getattr(args, "skip_bad", False))
 
 
 def speaker_list(text: str) -> list[str]:

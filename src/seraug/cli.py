@@ -108,10 +108,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--segment-hop", type=int, default=128,
                    help="frames between segment starts (128 = no overlap; 64 = 50%% overlap)")
     p.add_argument("--device", default="auto", help="torch device for the STFT: auto, cpu, cuda or cuda:N (default auto: cuda if available)")
-    p.add_argument("--skip-bad", action="store_true",
-                   help="skip unreadable, empty, truncated, silent or non-finite files and list them in "
-                        "OUT/skipped.csv (default: stop with an error naming the file); an error if every "
-                        "file is bad")
     p.set_defaults(func=_features)
 
     p = sub.add_parser("results", help="one markdown page of results from experiment run folders",

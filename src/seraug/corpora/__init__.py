@@ -39,6 +39,7 @@ def load_manifest(
     root: str | Path | None = None,
     classes: Iterable[str] | str | None = None,
     merge: dict[str, str] | None = None,
+    skip_bad: bool = False,
 ) -> pd.DataFrame:
     """Read a corpus into a manifest.
 
@@ -54,6 +55,9 @@ def load_manifest(
             leaves out every label that ``classes`` or ``merge`` names, and does nothing with
             ``classes="all"``: ``classes="anger,happiness,sadness,neutral"`` still merges excitement
             into happiness, ``"...,excitement"`` keeps it apart.
+        skip_bad: leave out entries the loader cannot use (a file that does not follow the corpus's
+            naming, a folder named like an audio file, a CSV row or IEMOCAP label without its audio),
+            with a warning listing them; by default they are an error naming them.
 
     Returns:
         A DataFrame with columns :data:`MANIFEST_COLUMNS`, sorted by utterance.
@@ -63,7 +67,7 @@ def load_manifest(
         from seraug.download import ensure_corpus
 
         root = ensure_corpus(module.NAME)
-    manifest = module.load(root)
+    manifest = module.load(root, skip_bad=skip_bad)
     if classes is None:
         classes = getattr(module, "DEFAULT_CLASSES", None)
     elif isinstance(classes, str):

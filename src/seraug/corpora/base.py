@@ -8,6 +8,7 @@ comparable across corpora; ``code`` keeps the corpus's own label code.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -66,30 +67,44 @@ def resolved(path: Path) -> str:
                           f"{' (a broken symbolic link)' if path.is_symlink() else ''}") from None
 
 
+def skip_or_refuse(bad: list[tuple[str, str]], source: Path | str, skip_bad: bool) -> None:
+    """Bad corpus entries ``(path, reason)``: a :class:`CorpusError` naming up to five, or, with
+    ``skip_bad``, a warning that lists them (they are left out; never a silent skip)."""
+    if not bad:
+        return
+    listed = "; ".join(f"{path}: {reason}" for path, reason in bad[:5])
+    if not skip_bad:
+        raise CorpusError(f"{source}: {len(bad)} bad entr{'ies' if len(bad) > 1 else 'y'}, e.g. {listed} "
+                          "(--skip-bad leaves them out)")
+    warnings.warn(f"{source}: skipped {len(bad)} bad entr{'ies' if len(bad) > 1 else 'y'} (--skip-bad): {listed}",
+                  stacklevel=3)
+
+
 def parse_files(
     files: Iterable[Path], pattern: str, corpus: str, root: Path, row: Callable[[Path, re.Match], dict],
-    fallback: Callable[[Path], dict | None] | None = None,
+    fallback: Callable[[Path], dict | None] | None = None, skip_bad: bool = False,
 ) -> pd.DataFrame:
     """Build a manifest from files whose names must match ``pattern``.
 
     ``fallback``: for a file whose name does not match, its row from what else says what it is (e.g.
-    TESS's folder names), or None. A file that neither matches nor falls back is an error (listing up
-    to five such names), never a silent skip: a corpus with stray files is better fixed, or passed as
-    CSV, than half-read.
+    TESS's folder names), or None. A file that neither matches nor falls back, or a folder named like
+    an audio file, is an error (listing up to five), or with ``skip_bad`` left out with a warning
+    that lists them (:func:`skip_or_refuse`): a corpus with stray files is better fixed than half-read
+    without a word.
     """
     regex = re.compile(pattern)
     rows, bad = [], []
     for path in sorted(files):
+        if path.is_dir():
+            bad.append((str(path), "a folder, not an audio file"))
+            continue
         match = regex.fullmatch(path.name)
         found = row(path, match) if match else fallback(path) if fallback else None
         if found is not None:
             rows.append({"path": resolved(path), "session": None, "corpus": corpus, **found})
         else:
-            bad.append(path.name)
-    if bad:
-        raise CorpusError(
-            f"{root}: {len(bad)} file(s) do not follow {corpus}'s naming ({pattern}), e.g. {', '.join(bad[:5])}"
-        )
+            bad.append((str(path), f"does not follow {corpus}'s naming ({pattern})"))
+    skip_or_refuse(bad, root, skip_bad)
     if not rows:
         raise CorpusError(f"{root}: no {corpus} audio files found (expected names like {pattern})")
     return finish(pd.DataFrame(rows), root)

@@ -17,10 +17,11 @@ DESCRIPTION = "CREMA-D, English acted, 91 actors, 6 emotions, 7442 utterances"
 CODES = {"ANG": "anger", "DIS": "disgust", "FEA": "fear", "HAP": "happiness", "NEU": "neutral", "SAD": "sadness"}
 
 
-def load(root: str | Path) -> pd.DataFrame:
+def load(root: str | Path, skip_bad: bool = False) -> pd.DataFrame:
     root = require_dir(root, NAME)
     wav = root / "AudioWAV" if (root / "AudioWAV").is_dir() else root
     return parse_files(
         wav.glob("*.wav"), r"(\d{4})_([A-Z]{3})_(ANG|DIS|FEA|HAP|NEU|SAD)_(LO|MD|HI|XX|X)\.wav", NAME, root,
         lambda path, m: {"utterance": path.stem, "speaker": m[1], "label": CODES[m[3]], "code": m[3]},
+        skip_bad=skip_bad,
     )

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from seraug.corpora.base import LABELS, CorpusError, canonical_label, finish, resolved
+from seraug.corpora.base import LABELS, CorpusError, canonical_label, finish, resolved, skip_or_refuse
 
 NAME = "csv"
 DESCRIPTION = "any corpus listed in a CSV file (columns path, label, speaker[, session, utterance]); --root FILE.csv"
 
 
-def load(root: str | Path) -> pd.DataFrame:
+def load(root: str | Path, skip_bad: bool = False) -> pd.DataFrame:
     table_path = Path(root).expanduser()
     if not table_path.is_file():
         raise CorpusError(f"{table_path}: not a file; pass the corpus CSV with --root FILE.csv")
@@ -35,13 +35,15 @@ def load(root: str | Path) -> pd.DataFrame:
         empty = table.index[table[column].str.strip() == ""]
         if len(empty):
             raise CorpusError(f"{table_path}: empty {column!r} on line(s) {', '.join(str(i + 2) for i in empty[:5])}")
-    paths = [p if Path(p).is_absolute() else table_path.parent / p for p in table["path"]]
-    absent = [str(p) for p in paths if not Path(p).is_file()]
-    if absent:
-        raise CorpusError(f"{table_path}: {len(absent)} audio file(s) not found, e.g. {', '.join(absent[:3])}")
+    paths = [Path(p) if Path(p).is_absolute() else table_path.parent / p for p in table["path"]]
+    bad = [(str(p), "a folder, not an audio file" if p.is_dir() else "audio file not found")
+           for p in paths if not p.is_file()]
+    skip_or_refuse(bad, table_path, skip_bad)
+    keep = pd.Series([p.is_file() for p in paths], index=table.index, dtype=bool)
+    table, paths = table[keep].reset_index(drop=True), [p for p, k in zip(paths, keep) if k]
     manifest = pd.DataFrame({
-        "utterance": table["utterance"].str.strip() if "utterance" in table else [Path(p).stem for p in paths],
-        "path": [resolved(Path(p)) for p in paths],
+        "utterance": table["utterance"].str.strip() if "utterance" in table else [p.stem for p in paths],
+        "path": [resolved(p) for p in paths],
         "speaker": table["speaker"].str.strip(),
         "label": table["label"].map(canonical_label),
         "code": table["label"],

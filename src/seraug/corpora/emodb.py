@@ -19,10 +19,11 @@ EXPECTED_FILES = 535
 CODES = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness", "N": "neutral"}
 
 
-def load(root: str | Path) -> pd.DataFrame:
+def load(root: str | Path, skip_bad: bool = False) -> pd.DataFrame:
     root = require_dir(root, NAME)
     wav = root / "wav" if (root / "wav").is_dir() else root
     return parse_files(
         wav.glob("*.wav"), r"(\d\d)([a-z]\d\d)([WLEAFTN])([a-z])\.wav", NAME, root,
         lambda path, m: {"utterance": path.stem, "speaker": m[1], "label": CODES[m[3]], "code": m[3]},
+        skip_bad=skip_bad,
     )

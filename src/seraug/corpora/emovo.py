@@ -18,9 +18,10 @@ CODES = {"dis": "disgust", "gio": "happiness", "neu": "neutral", "pau": "fear", 
          "sor": "surprise", "tri": "sadness"}
 
 
-def load(root: str | Path) -> pd.DataFrame:
+def load(root: str | Path, skip_bad: bool = False) -> pd.DataFrame:
     root = require_dir(root, NAME)
     return parse_files(
         root.glob("*/*.wav"), r"(dis|gio|neu|pau|rab|sor|tri)-([fm]\d)-(\w+)\.wav", NAME, root,
         lambda path, m: {"utterance": path.stem, "speaker": m[2], "label": CODES[m[1]], "code": m[1]},
+        skip_bad=skip_bad,
     )

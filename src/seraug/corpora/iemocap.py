@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from seraug.corpora.base import CorpusError, finish, require_dir, resolved
+from seraug.corpora.base import CorpusError, finish, require_dir, resolved, skip_or_refuse
 
 NAME = "iemocap"
 DESCRIPTION = "IEMOCAP official release, 5 sessions, 10 speakers; default: the paper's 4 classes"
@@ -29,12 +29,12 @@ DEFAULT_MERGE = {"excitement": "happiness"}
 LINE = re.compile(r"^\[\s*[\d.]+\s*-\s*[\d.]+\s*\]\t(Ses(\d\d)[FM]_\S+_([FM])\d+\w*)\t(\w+)\t")
 
 
-def load(root: str | Path) -> pd.DataFrame:
+def load(root: str | Path, skip_bad: bool = False) -> pd.DataFrame:
     root = require_dir(root, NAME)
     sessions = sorted(p for p in root.glob("Session[1-5]") if p.is_dir())
     if not sessions:
         raise CorpusError(f"{root}: no Session1..Session5 folders; pass the IEMOCAP release folder with --root")
-    rows = []
+    rows, bad = [], []
     for session in sessions:
         evaluations = sorted((session / "dialog" / "EmoEvaluation").glob("*.txt"))
         if not evaluations:
@@ -50,9 +50,11 @@ def load(root: str | Path) -> pd.DataFrame:
                 dialog = utterance.rsplit("_", 1)[0]
                 wav = session / "sentences" / "wav" / dialog / f"{utterance}.wav"
                 if not wav.is_file():
-                    raise CorpusError(f"{txt}: labels {utterance} but its audio {wav} is missing")
+                    bad.append((str(wav), f"labelled in {txt.name} but missing"))
+                    continue
                 rows.append({"utterance": utterance, "path": resolved(wav), "speaker": f"Ses{number}{gender}",
                              "label": CODES[code], "code": code, "session": session.name, "corpus": NAME})
+    skip_or_refuse(bad, root, skip_bad)
     if not rows:
         raise CorpusError(f"{root}: the EmoEvaluation files hold no utterance lines")
     return finish(pd.DataFrame(rows), root)

@@ -26,10 +26,11 @@ LEFT_OUT = re.compile(r"(0[12]-\d\d|03-02)-.*")
 """Names of RAVDESS files that are not audio-only speech: modality 01 or 02 (video), or song."""
 
 
-def load(root: str | Path) -> pd.DataFrame:
+def load(root: str | Path, skip_bad: bool = False) -> pd.DataFrame:
     root = require_dir(root, NAME)
     files = [p for p in root.glob("Actor_*/*.wav") if not LEFT_OUT.fullmatch(p.name)]
     return parse_files(
         files, r"03-01-(0[1-8])-(0[12])-(0[12])-(0[12])-(\d\d)\.wav", NAME, root,
         lambda path, m: {"utterance": path.stem, "speaker": m[5], "label": CODES[m[1]], "code": m[1]},
+        skip_bad=skip_bad,
     )

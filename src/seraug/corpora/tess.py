@@ -36,12 +36,12 @@ def _from_folder(path: Path) -> dict | None:
             "code": code}
 
 
-def load(root: str | Path) -> pd.DataFrame:
+def load(root: str | Path, skip_bad: bool = False) -> pd.DataFrame:
     root = require_dir(root, NAME)
     return parse_files(
         (p for p in root.rglob("*") if p.suffix.lower() == ".wav"),
         r"(?i)(OAF|YAF)_(\w+?)_(angry|disgust|fear|happy|neutral|ps|sad)\.wav", NAME, root,
         lambda path, m: {"utterance": path.stem, "speaker": m[1].upper(), "label": CODES[m[3].lower()],
                          "code": m[3].lower()},
-        fallback=_from_folder,
+        fallback=_from_folder, skip_bad=skip_bad,
     )

@@ -20,7 +20,7 @@ def add_parser(subparsers, help: str) -> None:
     p = subparsers.add_parser(
         "experiment", help=help,
         description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_corpus_arguments(p, required=False)
+    add_corpus_arguments(p, required=False, skip_bad=False)  # a grid runs on a clean corpus
     p.add_argument("--protocol", choices=["table2", "table3"], default="table3",
                    help="table2: remove 80%% of one class at a time from training, columns = reduced class + average; "
                         "table3: the corpus as it is, UAR and F-score columns (default)")
