@@ -146,7 +146,7 @@ def test_quality_report_refuses_bad_input_and_flags_nan(raw, resampled):
     sampler = resampled[0]
     model = sampler.model_
     X_norm, y_int = sampler.scaler_.transform(X), np.searchsorted(model.class_names, y)
-    with pytest.raises(ValueError, match=r"X must be \(N, 128, 128\).*\(20, 128, 64\)"):
+    with pytest.raises(ValueError, match=r"X must be a non-empty \(N, 128, 128\).*\(20, 128, 64\)"):
         quality_report(model, X_norm[:, :, :64], y_int)
     with pytest.raises(ValueError, match="n_per_class must be at least 2"):
         quality_report(model, X_norm, y_int, n_per_class=1)

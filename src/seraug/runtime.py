@@ -9,6 +9,7 @@
 - :func:`epoch_seed`: an independent, reproducible seed per (run, epoch, ...) so that a resumed run
   draws the same dropout masks and batches as an uninterrupted one.
 - :func:`init_distributed`: this process's place in a ``torchrun`` job (:class:`Distributed`).
+- :func:`check_segments` / :func:`check_labels`: the input checks every trainer makes, with one wording.
 """
 
 from __future__ import annotations
@@ -99,3 +100,27 @@ def init_distributed(device_type: str) -> Distributed:
         dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo",
                                 timeout=datetime.timedelta(hours=12))
     return Distributed(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def check_segments(name: str, X: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """``X`` as a contiguous float32 ``(N, H, W)`` array of segments, N > 0, all finite (and ``(H, W) ==
+    size`` when given); a ValueError naming ``name`` otherwise."""
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if X.ndim != 3 or len(X) == 0 or (size is not None and X.shape[1:] != tuple(size)):
+        shape = f"(N, {size[0]}, {size[1]})" if size is not None else "(N, n_mels, frames)"
+        raise ValueError(f"{name} must be a non-empty {shape} array of segments, got shape {X.shape}")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} holds non-finite values (NaN or infinity)")
+    return X
+
+
+def check_labels(name: str, y: np.ndarray, n: int, n_classes: int) -> np.ndarray:
+    """``y`` as ``(n,)`` int64 class indices in ``[0, n_classes)``; a ValueError naming ``name`` otherwise."""
+    y = np.asarray(y)
+    if n == 0 and y.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{name} must be ({n},) integer class indices, got shape {y.shape} dtype {y.dtype}")
+    if y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(f"{name} must be in [0, {n_classes - 1}] (n_classes={n_classes}), got [{y.min()}, {y.max()}]")
+    return y.astype(np.int64)

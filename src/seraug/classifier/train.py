@@ -53,7 +53,15 @@ from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
 from seraug.files import atomic_path, read_or_set_aside
 from seraug.normalise import MinMaxScaler
-from seraug.runtime import Distributed, autocast, epoch_seed, init_distributed, resolve_device
+from seraug.runtime import (
+    Distributed,
+    autocast,
+    check_labels,
+    check_segments,
+    epoch_seed,
+    init_distributed,
+    resolve_device,
+)
 
 SCHEDULES = ("constant", "onecycle")
 """Learning-rate schedules of :class:`TrainConfig` (see its ``schedule``)."""
@@ -189,26 +197,6 @@ def _as_input(X: torch.Tensor, device: torch.device) -> torch.Tensor:
     return X.to(device, non_blocking=True).unsqueeze(1)
 
 
-def _segments(name: str, X: np.ndarray) -> np.ndarray:
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    if X.ndim != 3 or len(X) == 0:
-        raise ValueError(f"{name} must be a non-empty (N, n_mels, frames) array of segments, got shape {X.shape}")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} holds non-finite values")
-    return X
-
-
-def _labels(name: str, y: np.ndarray, n: int, n_classes: int) -> np.ndarray:
-    y = np.asarray(y)
-    if n == 0 and y.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{name} must be ({n},) integer class indices, got shape {y.shape} dtype {y.dtype}")
-    if y.min() < 0 or y.max() >= n_classes:
-        raise ValueError(f"{name} must be in [0, {n_classes - 1}] (n_classes={n_classes}), got [{y.min()}, {y.max()}]")
-    return y.astype(np.int64)
-
-
 def predict_proba(
     model: torch.nn.Module,
     X: np.ndarray,
@@ -221,7 +209,7 @@ def predict_proba(
     Puts ``model`` in eval mode (batch norm uses its running statistics, dropout is off). ``device``
     defaults to the model's; given, the model is moved there. ``amp``: bf16 autocast where native.
     """
-    X = _segments("X", X)
+    X = check_segments("X", X)
     device = next(model.parameters()).device if device is None else resolve_device(device)
     model.to(device).eval()
     out = []
@@ -288,13 +276,13 @@ def _check_inputs(X_train, y_train, X_val, y_val, val_utterances, n_classes: int
 
     An empty validation set is allowed with ``select="last"`` (nothing to select an epoch by).
     """
-    X_train = _segments("X_train", X_train)
+    X_train = check_segments("X_train", X_train)
     if select == "last" and len(X_val) == 0:
         X_val = np.zeros((0, *X_train.shape[1:]), dtype=np.float32)
     else:
-        X_val = _segments("X_val", X_val)
-    y_train = _labels("y_train", y_train, len(X_train), n_classes)
-    y_val = _labels("y_val", y_val, len(X_val), n_classes)
+        X_val = check_segments("X_val", X_val)
+    y_train = check_labels("y_train", y_train, len(X_train), n_classes)
+    y_val = check_labels("y_val", y_val, len(X_val), n_classes)
     val_utterances = np.asarray(val_utterances)
     if val_utterances.shape != (len(X_val),):
         raise ValueError(f"val_utterances must have shape ({len(X_val)},) like X_val, got {val_utterances.shape}")

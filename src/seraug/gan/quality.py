@@ -35,6 +35,7 @@ from sklearn.preprocessing import StandardScaler
 
 from seraug.gan.bundle import GANModel, generate
 from seraug.gan.models import IMAGE_SIZE
+from seraug.runtime import check_labels, check_segments
 
 EMBEDDING = ("band statistics: mean and standard deviation over time of each of 32 groups of 4 adjacent mel "
              "bands of the [-1, 1]-normalised segment (64 dimensions)")
@@ -134,12 +135,9 @@ def quality_report(
     Raises:
         ValueError: ``X`` is not ``(N, 128, 128)``, ``y`` not ``(N,)`` class indices, ``n_per_class`` < 2.
     """
-    X, y = np.asarray(X, dtype=np.float32), np.asarray(y)
     n_classes = len(model.class_names)
-    if X.ndim != 3 or X.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise ValueError(f"X must be (N, {IMAGE_SIZE}, {IMAGE_SIZE}) normalised segments, got {X.shape}")
-    if y.shape != (len(X),) or (len(y) and (y.min() < 0 or y.max() >= n_classes)):
-        raise ValueError(f"y must be ({len(X)},) class indices in [0, {n_classes}), got shape {y.shape}")
+    X = check_segments("X", X, (IMAGE_SIZE, IMAGE_SIZE))
+    y = check_labels("y", y, len(X), n_classes)
     if n_per_class is not None and n_per_class < 2:
         raise ValueError(f"n_per_class must be at least 2 (a Fréchet distance needs 2 samples), got {n_per_class}")
     if collapse_ratio is None:

@@ -66,7 +66,7 @@ from seraug.gan.latent import ClassGaussians
 from seraug.gan.models import ConvEncoder, Generator, build
 from seraug.gan.quality import mean_pairwise_distance
 from seraug.normalise import MinMaxScaler
-from seraug.runtime import autocast, bf16_available, epoch_seed, resolve_device
+from seraug.runtime import autocast, bf16_available, check_labels, check_segments, epoch_seed, resolve_device
 
 PHASES = ("ae", "gan")
 LOSS_COLUMNS = ["phase", "epoch", "ae_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake",
@@ -457,25 +457,17 @@ def _tensorboard(out_dir: Path | None):
 
 
 def _validate(X: np.ndarray, y: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    y = np.asarray(y)
-    if X.ndim != 3 or X.shape[1:] != (128, 128):
-        raise ValueError(f"X must be (N, 128, 128) normalised segments, got shape {X.shape}")
-    if len(y) != len(X) or y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y must be ({len(X)},) integer class indices, got {y.dtype} {y.shape}")
+    X = check_segments("X", X, (128, 128))
+    y = check_labels("y", y, len(X), n_classes)
     if len(X) < 2:
         raise ValueError(f"need at least 2 training segments, got {len(X)}")
-    if y.min() < 0 or y.max() >= n_classes:
-        raise ValueError(f"y must lie in [0, {n_classes}), got [{y.min()}, {y.max()}]")
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinity")
     if X.min() < -1.001 or X.max() > 1.001:
         raise ValueError(f"X must be min-max normalised into [-1, 1] (seraug.normalise.MinMaxScaler); "
                          f"got values in [{X.min():.3g}, {X.max():.3g}]")
     missing = np.flatnonzero(np.bincount(y, minlength=n_classes) == 0)
     if len(missing):
         raise ValueError(f"classes {missing.tolist()} have no training segments")
-    return X, y.astype(np.int64)
+    return X, y
 
 
 # ----------------------------------------------------------------------------- the public entry point
