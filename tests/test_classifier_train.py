@@ -111,7 +111,7 @@ def test_same_seed_same_predictions_and_exact_resume(data, tmp_path):
     other = run(data, replace(TINY, epochs=1, seed=1))
     assert not np.array_equal(predict_proba(other.model, data["X_val"]),
                               predict_proba(interrupted.model, data["X_val"]))
-    with pytest.raises(ValueError, match="another config or other data"):
+    with pytest.raises(ValueError, match=r"another config \(other settings: lr\)"):
         run(data, replace(TINY, lr=1e-2), checkpoint_dir=tmp_path)
 
 

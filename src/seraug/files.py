@@ -12,6 +12,7 @@ folder.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import pickle
@@ -19,10 +20,12 @@ import socket
 import time
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
+
+import numpy as np
 
 T = TypeVar("T")
 
@@ -58,6 +61,33 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
                       str(path.parent)) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def data_fingerprint(*arrays: np.ndarray) -> str:
+    """Hash of arrays (shape, dtype and bytes), so a checkpoint is only resumed on the data it was made from."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a) if a.dtype != object else np.asarray(a, dtype=str)
+        h.update(repr((a.shape, str(a.dtype))).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def check_same_run(path: Path, saved: dict, config: dict, fingerprint: str, free: Iterable[str] = ()) -> None:
+    """Refuse to resume ``saved`` (a checkpoint read from ``path``) for another run.
+
+    ``saved`` holds ``config`` and ``fingerprint`` as written; ``config`` and ``fingerprint`` are this
+    run's. Keys in ``free`` may differ (e.g. the epochs of a run being extended). Raises ValueError
+    naming the file and the settings that differ, or saying the training data differ.
+    """
+    theirs = {k: v for k, v in saved["config"].items() if k not in free}
+    ours = {k: v for k, v in config.items() if k not in free}
+    if theirs != ours:
+        changed = sorted(k for k in theirs.keys() | ours.keys() if theirs.get(k) != ours.get(k))
+        raise ValueError(f"{path}: a checkpoint of a run with another config (other settings: "
+                         f"{', '.join(changed)}); use another folder, or delete it to start over")
+    if saved["fingerprint"] != fingerprint:
+        raise ValueError(f"{path}: a checkpoint of a run on other data; use another folder, or delete it to start over")
 
 
 def read_json(path: str | Path) -> dict:

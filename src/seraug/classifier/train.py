@@ -36,7 +36,6 @@ so every rank keeps the same history, stops at the same epoch and returns the sa
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -51,7 +50,7 @@ from tqdm.auto import tqdm
 
 from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
-from seraug.files import atomic_path, read_or_set_aside
+from seraug.files import atomic_path, check_same_run, data_fingerprint, read_or_set_aside
 from seraug.normalise import MinMaxScaler
 from seraug.runtime import (
     Distributed,
@@ -248,16 +247,6 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> VGG19:
     return model.to(resolve_device(device)).eval()
 
 
-def _fingerprint(*arrays: np.ndarray) -> str:
-    """Hash of the training data, so a checkpoint is only resumed on the data it was made from."""
-    h = hashlib.blake2b(digest_size=16)
-    for a in arrays:
-        a = np.ascontiguousarray(a) if a.dtype != object else np.asarray(a, dtype=str)
-        h.update(repr((a.shape, str(a.dtype))).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
 def _stage(array: np.ndarray, device: torch.device) -> torch.Tensor:
     """The whole array as a tensor: on the GPU if it takes under a quarter of the free memory, else on the CPU."""
     tensor = torch.from_numpy(array)
@@ -326,12 +315,7 @@ def _load_checkpoint(path: Path | None, config: TrainConfig, fingerprint: str) -
     state = read_or_set_aside(path, lambda p: torch.load(p, map_location="cpu", weights_only=True)) if path else None
     if state is None:
         return None
-    free = {"epochs"} if config.schedule == "constant" else set()
-    theirs = {k: v for k, v in state["config"].items() if k not in free}
-    ours = {k: v for k, v in config.to_dict().items() if k not in free}
-    if theirs != ours or state["fingerprint"] != fingerprint:
-        raise ValueError(f"{path}: holds a run with another config or other data; "
-                         "use a fresh checkpoint_dir or delete the file")
+    check_same_run(path, state, config.to_dict(), fingerprint, free={"epochs"} if config.schedule == "constant" else ())
     return state
 
 
@@ -376,7 +360,7 @@ def fit(
     device, ddp = _setup_device(config)
     layout = torch.channels_last if config.channels_last else torch.contiguous_format
     checkpoint = Path(checkpoint_dir) / "checkpoint.pt" if checkpoint_dir is not None else None
-    fingerprint = _fingerprint(X_train, y_train, X_val, y_val, val_utterances) if checkpoint else ""
+    fingerprint = data_fingerprint(X_train, y_train, X_val, y_val, val_utterances) if checkpoint else ""
 
     with contextlib.ExitStack() as scope:
         scope.enter_context(torch.random.fork_rng(devices=[device] if device.type == "cuda" else []))

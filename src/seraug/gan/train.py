@@ -59,7 +59,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from seraug.features import LogMelConfig
-from seraug.files import atomic_path, read_or_set_aside
+from seraug.files import atomic_path, check_same_run, data_fingerprint, read_or_set_aside
 from seraug.gan.bundle import GANModel, sample_images
 from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
@@ -201,12 +201,6 @@ def _adam(params, lr: float, config: GANConfig) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2))
 
 
-def _data_fingerprint(X: np.ndarray, y: np.ndarray) -> list:
-    """Cheap identity of the training data, checked on resume."""
-    return [list(X.shape), float(X.astype(np.float64).sum()), np.bincount(y).tolist()]
-
-
-
 def _read_checkpoint(path: Path) -> tuple[bytes, dict]:
     """A GAN checkpoint's bytes (kept as the last good state) and its decoded state."""
     blob = path.read_bytes()
@@ -221,7 +215,7 @@ class _Run:
         self.class_names, self.n_classes = class_names, len(class_names)
         self.amp = config.amp and bf16_available(device)
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-        self.fingerprint = _data_fingerprint(X, y)
+        self.fingerprint = data_fingerprint(X, y)
         self.data = torch.from_numpy(X).unsqueeze(1).to(device, memory_format=self.memory_format)
         self.labels = torch.from_numpy(y).to(device)
         torch.manual_seed(config.seed)  # weight initialisation
@@ -371,7 +365,7 @@ class _Run:
     def state(self) -> dict:
         optimizers = {"opt_ae": self.opt_ae, "opt_g": self.opt_g, "opt_d": self.opt_d}
         return {
-            "config": self.config.to_dict(), "data": self.fingerprint, "phase": self.phase, "epoch": self.epoch,
+            "config": self.config.to_dict(), "fingerprint": self.fingerprint, "phase": self.phase, "epoch": self.epoch,
             "recoveries": self.recoveries, "lr_scale": self.lr_scale, "history": self.history,
             "gaussians": self.gaussians.to_dict() if self.gaussians else None, "watched": self.watched,
             "encoder": self.encoder.state_dict() if self.phase == "ae" else None,
@@ -412,12 +406,7 @@ class _Run:
         if read is None:
             return False
         blob, saved = read
-        if saved["config"] != self.config.to_dict():
-            changed = sorted(k for k, v in self.config.to_dict().items() if saved["config"].get(k) != v)
-            raise ValueError(f"{path}: checkpoint of a run with other settings ({', '.join(changed)}); "
-                             "use another output folder or delete it to start over")
-        if saved["data"] != self.fingerprint:
-            raise ValueError(f"{path}: checkpoint of a run on other training data; use another output folder")
+        check_same_run(path, saved, self.config.to_dict(), self.fingerprint)
         self.restore(blob)
         self.last_good = blob
         return True
