@@ -218,9 +218,10 @@ def test_a_cell_held_by_a_live_process_is_left_to_it(tmp_path, emodb_root, capsy
     finally:
         other.kill()
         other.wait()
+    began = time.time()
     run_experiment(config, progress=False)  # the holder died: its cell is taken over, its 20 s counted
     cell = json.loads((tmp_path / "cells" / f"{held.name}.json").read_text())
-    assert 20 <= cell["seconds"] < 25 and json.loads((tmp_path / "config.json").read_text())["commands"]
+    assert 20 <= cell["seconds"] <= 20 + time.time() - began + 0.5 and json.loads((tmp_path / "config.json").read_text())["commands"]
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"], ["corpora"]])

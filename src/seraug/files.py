@@ -29,10 +29,11 @@ import numpy as np
 
 T = TypeVar("T")
 
-UNREADABLE = (OSError, EOFError, RuntimeError, ValueError, KeyError, TypeError, pickle.UnpicklingError,
-              zipfile.BadZipFile, json.JSONDecodeError)
-"""What reading a damaged file raises: torch's zip reader (RuntimeError), a cut JSON (JSONDecodeError,
-a ValueError), a cut pickle (EOFError, UnpicklingError), a file missing a key a reader expects."""
+UNREADABLE = (EOFError, RuntimeError, ValueError, KeyError, TypeError, pickle.UnpicklingError, zipfile.BadZipFile)
+"""What decoding a damaged file raises: torch's zip reader (RuntimeError), a cut JSON or array
+(ValueError, JSONDecodeError among them), a cut pickle (EOFError, UnpicklingError), a file missing a key
+a reader expects. Not OSError: a file that cannot be opened (permissions, a failing disk) is an error
+naming it, not a file to set aside."""
 
 
 @contextmanager
@@ -80,13 +81,13 @@ def check_same_run(path: Path, saved: dict, config: dict, fingerprint: str, free
     run's. Keys in ``free`` may differ (e.g. the epochs of a run being extended). Raises ValueError
     naming the file and the settings that differ, or saying the training data differ.
     """
-    theirs = {k: v for k, v in saved["config"].items() if k not in free}
+    theirs = {k: v for k, v in saved.get("config", {}).items() if k not in free}
     ours = {k: v for k, v in config.items() if k not in free}
     if theirs != ours:
         changed = sorted(k for k in theirs.keys() | ours.keys() if theirs.get(k) != ours.get(k))
         raise ValueError(f"{path}: a checkpoint of a run with another config (other settings: "
                          f"{', '.join(changed)}); use another folder, or delete it to start over")
-    if saved["fingerprint"] != fingerprint:
+    if saved.get("fingerprint") != fingerprint:  # a checkpoint of an older seraug has none: another run
         raise ValueError(f"{path}: a checkpoint of a run on other data; use another folder, or delete it to start over")
 
 
@@ -118,9 +119,10 @@ class Claim:
     """One process's hold on a work folder (``folder/lock.json``), so two runs on one output folder
     never train the same cell at once, and the time every process spent on it adds up.
 
-    :meth:`take` creates the lock atomically (``O_EXCL``). A lock whose process has died (same host,
-    pid gone) is taken over; a live one, or one of another host (whose processes cannot be checked),
-    is left alone. ``spent`` is the seconds earlier processes worked in the folder: those that ended
+    :meth:`take` writes the lock whole under a temporary name and links it into place (``os.link``
+    fails if a lock exists, so of two processes one wins). A lock whose process has died (same host,
+    pid gone) is taken over by renaming it away first (again, one process wins); a live one, or one of
+    another host (whose processes cannot be checked), is left alone. ``spent`` is the seconds earlier processes worked in the folder: those that ended
     normally recorded theirs in ``spent.json``; a killed one counts up to its last written file (its
     last checkpoint: later work was lost and is redone).
     """
@@ -140,18 +142,27 @@ class Claim:
             if held is not None:
                 if held.get("host") != socket.gethostname() or _alive(int(held.get("pid", -1))):
                     return False
+                stale = self.folder / f".lock.{os.getpid()}.stale"
+                try:
+                    os.rename(self.lock, stale)  # only one of several takers gets the dead lock
+                except FileNotFoundError:
+                    continue
+                stale.unlink()
                 own = {self.lock, self.folder / "spent.json"}
                 written = [p.stat().st_mtime for p in self.folder.rglob("*") if p.is_file() and p not in own]
                 spent_before = {"seconds": spent_before.get("seconds", 0.0)
                                 + max(0.0, max(written, default=held["started"]) - held["started"])}
-                self.lock.unlink(missing_ok=True)
-            try:
-                handle = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:  # another process took it between our read and our create
-                continue
+                with atomic_path(self.folder / "spent.json") as tmp:  # kept if this process dies too
+                    tmp.write_text(json.dumps(spent_before))
             self.started, self.spent = time.time(), float(spent_before.get("seconds", 0.0))
-            with os.fdopen(handle, "w") as f:
-                json.dump({"pid": os.getpid(), "host": socket.gethostname(), "started": self.started}, f)
+            mine = self.folder / f".lock.{os.getpid()}.tmp"
+            mine.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": self.started}))
+            try:
+                os.link(mine, self.lock)  # atomic, and refused when a lock exists: written whole or not at all
+            except FileExistsError:  # another process took it between our read and our link
+                continue
+            finally:
+                mine.unlink()
             return True
 
     def total_seconds(self) -> float:

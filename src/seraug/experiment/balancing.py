@@ -164,7 +164,7 @@ def write_examples(folder: Path, strategy: str, X_real: np.ndarray, y_real: np.n
     for kind, segments in (("real", real), (strategy, fake)):
         if kind == "real" and (folder / "real").exists():
             continue
-        tmp = folder / f".{kind}.tmp"  # written aside, then renamed: the folder appears complete
+        tmp = folder / f".{kind}.{os.getpid()}.tmp"  # written aside, then renamed: the folder appears complete
         shutil.rmtree(tmp, ignore_errors=True)
         for k, segment in segments.items():
             write_wav(tmp / f"{labels[k]}.wav", invert_log_mel(scaler.inverse_transform(segment[0]), features))
@@ -172,4 +172,7 @@ def write_examples(folder: Path, strategy: str, X_real: np.ndarray, y_real: np.n
             spectrogram_grid(tmp / "grid.png", {"real": {labels[k]: real[k] for k in real},
                                                 kind: {labels[k]: fake[k] for k in fake}},
                              title=f"one real and one {kind} segment per class", features=features)
-        os.replace(tmp, folder / kind)
+        try:
+            os.rename(tmp, folder / kind)
+        except OSError:  # another cell (another process, a Ray task) wrote this kind first: keep its
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -103,7 +103,7 @@ class ExperimentConfig:
         if self.folds not in ("auto", *FOLD_SCHEMES):
             raise ValueError(f"unknown fold scheme {self.folds!r}; choose auto, {', '.join(FOLD_SCHEMES)}")
         # Absolute paths, so a resume from another working directory is recognised as the same run.
-        for name in ("root", "noise_dir", "test_root"):
+        for name in ("out", "root", "noise_dir", "test_root"):
             if getattr(self, name) is not None:
                 setattr(self, name, str(Path(getattr(self, name)).expanduser().resolve()))
         if self.protocol not in ("table2", "table3"):

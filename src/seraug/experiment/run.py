@@ -122,11 +122,17 @@ def _local(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dic
             raise
         if single:  # every process's time on the cell, not only this one's
             result["seconds"] = round(claim.total_seconds(), 1)
-        yield cell, result
+        try:
+            yield cell, result  # the caller writes the cell and removes its work folder, lock included
+        finally:
+            if single and claim.lock.exists():  # the caller failed before that: free the cell
+                claim.release()
 
 
-def _remote_cell(config: ExperimentConfig, cell: Cell, work: str) -> dict:
-    """A Ray task: the corpus read on the worker (features from ``OUT/features``), one cell run there."""
+def _remote_cell(config: ExperimentConfig, cell: Cell, work: str, threads: int) -> dict:
+    """A Ray task: the corpus read on the worker (features from ``OUT/features``), one cell run there
+    with the driver's thread count (Ray would set 1), so the same seed gives the same numbers."""
+    torch.set_num_threads(threads)
     return run_cell(Data(config), cell, Path(work))
 
 
@@ -134,8 +140,10 @@ def _ray(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dict 
     """Each cell a Ray task on the cluster ``ray.init()`` joins (``RAY_ADDRESS``, else a local one).
 
     Workers need the corpus and ``OUT`` at the same paths (a shared file system). The features are
-    extracted here first, so workers only read them. This process claims every cell it submits, so a
-    second driver on the same folder leaves them alone; results are yielded as tasks finish.
+    extracted here first, so workers only read them. Each task asks for as many CPUs as this process
+    uses threads, and a GPU when ``--device`` resolves to CUDA here. This process claims every cell it
+    submits, so a second driver on the same folder leaves them alone; results are yielded as tasks
+    finish.
     """
     try:
         import ray
@@ -145,7 +153,8 @@ def _ray(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dict 
     if not ray.is_initialized():
         ray.init(log_to_driver=False)
     gpus = 1 if resolve_device(data.config.device).type == "cuda" else 0
-    task = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=1)(_remote_cell)
+    threads = torch.get_num_threads()
+    task = ray.remote(num_cpus=threads, num_gpus=gpus, max_retries=1)(_remote_cell)
     pending, claims = {}, {}
     for cell in cells:
         claim = Claim(out / "work" / cell.path(out).stem)
@@ -153,7 +162,7 @@ def _ray(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dict 
             yield cell, None
             continue
         claims[cell] = claim
-        pending[task.remote(data.config, cell, str(claim.folder))] = cell
+        pending[task.remote(data.config, cell, str(claim.folder), threads)] = cell
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -166,6 +175,7 @@ def _ray(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dict 
             ray.cancel(ref)
         for cell, claim in claims.items():
             if claim.lock.exists():
+                claim.started = time.time()  # a task cut off here: its time was the worker's, not known here
                 claim.release()
 
 
