@@ -21,7 +21,6 @@ Writes into ``OUT``:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -184,7 +183,7 @@ def write_report(out: str | Path) -> pd.DataFrame:
     (from ``out/config.json``) where there is one, else alphabetical.
     """
     out = Path(out)
-    config = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
+    config = read_json(out / "config.json") if (out / "config.json").exists() else {}
     cells = load_cells(out)
     protocol = _check_one_run(cells, out)
     results = pd.DataFrame([{k: c[k] for k in ("scenario", "fold", "strategy", "seed", *METRICS, "seconds")}
@@ -230,7 +229,7 @@ def write_results(runs: list[str | Path], path: str | Path, title: str = "Result
              "same fold and seed, with a 95% t interval: `within noise` where it includes 0.\n"]
     for run in map(Path, runs):
         write_report(run)
-        config = json.loads((run / "config.json").read_text())
+        config = read_json(run / "config.json")
         cells = load_cells(run)
         minutes = sum(c["seconds"] for c in cells) / 60
         versions = ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())

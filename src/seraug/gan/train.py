@@ -215,7 +215,7 @@ class _Run:
         self.class_names, self.n_classes = class_names, len(class_names)
         self.amp = config.amp and bf16_available(device)
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-        self.fingerprint = data_fingerprint(X, y)
+        self.fingerprint = data_fingerprint(X, y) if out_dir else ""  # only a checkpoint on disk is checked
         self.data = torch.from_numpy(X).unsqueeze(1).to(device, memory_format=self.memory_format)
         self.labels = torch.from_numpy(y).to(device)
         torch.manual_seed(config.seed)  # weight initialisation
