@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from seraug.corpora import CORPORA, CorpusError, load_manifest
+from seraug.errors import ConfigError
 
 
 def add_corpus_arguments(parser: argparse.ArgumentParser, required: bool = True, skip_bad: bool = True) -> None:
@@ -44,7 +45,9 @@ def merge_from_args(args: argparse.Namespace) -> dict[str, str] | None:
 
 def manifest_from_args(args: argparse.Namespace) -> pd.DataFrame:
     """The manifest that ``--corpus/--root/--classes/--merge`` describe."""
-    return load_manifest(args.corpus, args.root, args.classes, merge_from_args(args),
+    from seraug.download import corpus_root  # urllib and zipfile load only when a command reads a corpus
+
+    return load_manifest(args.corpus, corpus_root(args.corpus, args.root), args.classes, merge_from_args(args),
                          skip_bad=getattr(args, "skip_bad", False))
 
 
@@ -73,11 +76,11 @@ def chosen_speakers(table: pd.DataFrame, args: argparse.Namespace, source: str) 
     named = args.speakers or args.exclude_speakers or []
     unknown = sorted(set(named) - set(table["speaker"]))
     if unknown:
-        raise ValueError(f"speaker(s) {', '.join(unknown)} not in {source}; present: "
+        raise ConfigError(f"speaker(s) {', '.join(unknown)} not in {source}; present: "
                          f"{', '.join(sorted(table['speaker'].unique()))}")
     mask = table["speaker"].isin(named).to_numpy()
     mask = mask if args.speakers else ~mask
     lost = sorted(set(table["label"]) - set(table.loc[mask, "label"]))
     if lost:
-        raise ValueError(f"the chosen speakers have no {', '.join(lost)}: every class must keep some of its data")
+        raise ConfigError(f"the chosen speakers have no {', '.join(lost)}: every class must keep some of its data")
     return mask

@@ -15,6 +15,7 @@ import scipy.io.wavfile
 import soundfile as sf
 import soxr
 
+from seraug.errors import SeraugError
 from seraug.files import atomic_path
 
 SAMPLE_RATE = 16000
@@ -44,7 +45,7 @@ download; a cut inside a page leaves a partial page, logged as junk). libsndfile
 only the complete pages."""
 
 
-class AudioError(ValueError):
+class AudioError(SeraugError):
     """A file that cannot serve as speech audio. ``str(err)`` is ``"<path>: <reason>"``."""
 
     def __init__(self, path: str | Path, reason: str) -> None:

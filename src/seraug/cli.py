@@ -1,4 +1,5 @@
-"""The ``seraug`` command. Each subcommand has ``--help``; errors print one line and exit with code 2."""
+"""The ``seraug`` command. Each subcommand has ``--help``; a :class:`~seraug.errors.SeraugError` or an
+operating-system error prints one line and exits with code 2 (handled here only, for every command)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pandas as pd
 from seraug import __version__
 from seraug.arguments import add_corpus_arguments, manifest_from_args
 from seraug.corpora import CORPORA
+from seraug.errors import SeraugError
 
 HEAVY_COMMANDS = {
     "augment": ("seraug.augment.cli", "balance a training set: Table 1 augmentation or undersampling"),
@@ -133,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv  # the command line as given, recorded by `seraug experiment` in its config.json
     try:
         return args.func(args)
-    except ValueError as err:  # AudioError, CorpusError and the checks of every config
+    except SeraugError as err:  # bad input, a config that cannot work, a training that diverged
         print(f"seraug {args.command}: error: {err}", file=sys.stderr)
         return 2
     except OSError as err:  # a full disk, a read-only folder, a missing file: the path and the cause

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from seraug.audio import AudioError, load_audio
 from seraug.corpora import corpus_module
-from seraug.corpora.base import CorpusError
+from seraug.corpora.base import CorpusError, cache_dir
 
 MAX_UNPACKED_BYTES = 16 * 2**30
 """Largest unpacked archive accepted (16 GiB; RAVDESS speech is about 1 GiB): a zip bomb stops here."""
@@ -34,9 +34,10 @@ AUDIO_SAMPLE = 20
 """Files of an unpacked corpus decoded as audio (spread over the sorted list) before it counts as ready."""
 
 
-def cache_dir() -> Path:
-    """Where downloaded corpora live: ``$SERAUG_CACHE`` or ``~/.cache/seraug``."""
-    return Path(os.environ.get("SERAUG_CACHE", Path.home() / ".cache" / "seraug")).expanduser()
+def corpus_root(name: str, root: str | Path | None) -> Path:
+    """``root`` when given, else the corpus's folder in the download cache (downloaded on first use):
+    what ``--root`` means when it is left out."""
+    return Path(root) if root is not None else ensure_corpus(corpus_module(name).NAME)
 
 
 def ensure_corpus(name: str, cache: str | Path | None = None, url: str | None = None) -> Path:

@@ -32,6 +32,7 @@ import torch
 from tqdm.auto import tqdm
 
 from seraug.audio import AudioError, load_audio
+from seraug.errors import ConfigError, DataError
 from seraug.files import atomic_path, read_json, read_or_set_aside
 from seraug.runtime import resolve_device
 
@@ -66,13 +67,13 @@ class LogMelConfig:
 
     def __post_init__(self) -> None:
         if self.sample_rate <= 0 or self.window_ms <= 0 or self.hop_ms <= 0:
-            raise ValueError(f"sample_rate, window_ms and hop_ms must be positive, got {self}")
+            raise ConfigError(f"sample_rate, window_ms and hop_ms must be positive, got {self}")
         if self.hop_ms > self.window_ms:
-            raise ValueError(f"hop_ms ({self.hop_ms}) larger than window_ms ({self.window_ms}) skips audio")
+            raise ConfigError(f"hop_ms ({self.hop_ms}) larger than window_ms ({self.window_ms}) skips audio")
         if self.n_mels < 1 or self.segment_frames < 1 or not 1 <= self.segment_hop:
-            raise ValueError(f"n_mels, segment_frames and segment_hop must be >= 1, got {self}")
+            raise ConfigError(f"n_mels, segment_frames and segment_hop must be >= 1, got {self}")
         if self.top_db is not None and self.top_db <= 0:
-            raise ValueError(f"top_db must be positive or None, got {self.top_db}")
+            raise ConfigError(f"top_db must be positive or None, got {self.top_db}")
 
     @property
     def n_fft(self) -> int:
@@ -315,7 +316,7 @@ def extract_features(
     X, segments, skipped = compute_segments(manifest, config, device, skip_bad, chunk_files, progress)
     pd.DataFrame(skipped, columns=["path", "reason"]).to_csv(out / "skipped.csv", index=False)
     if len(manifest) and len(skipped) == len(manifest):
-        raise ValueError(f"{out}: every one of the {len(manifest)} files was skipped as bad; see {out / 'skipped.csv'}")
+        raise DataError(f"{out}: every one of the {len(manifest)} files was skipped as bad; see {out / 'skipped.csv'}")
     with atomic_path(out / "spectrograms.npy") as tmp, open(tmp, "wb") as f:
         np.save(f, X)
     with atomic_path(out / "segments.csv") as tmp:
@@ -347,5 +348,5 @@ def load_features(directory: str | Path) -> tuple[np.ndarray, pd.DataFrame, LogM
     X = np.load(directory / "spectrograms.npy")
     segments = pd.read_csv(directory / "segments.csv", dtype={"speaker": str, "session": str, "utterance": str})
     if len(segments) != len(X):
-        raise ValueError(f"{directory}: segments.csv has {len(segments)} rows but spectrograms.npy {len(X)}")
+        raise DataError(f"{directory}: segments.csv has {len(segments)} rows but spectrograms.npy {len(X)}")
     return X, segments, config

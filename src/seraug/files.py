@@ -27,6 +27,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from seraug.errors import ConfigError
+
 T = TypeVar("T")
 
 UNREADABLE = (EOFError, RuntimeError, ValueError, KeyError, TypeError, pickle.UnpicklingError, zipfile.BadZipFile)
@@ -85,10 +87,10 @@ def check_same_run(path: Path, saved: dict, config: dict, fingerprint: str, free
     ours = {k: v for k, v in config.items() if k not in free}
     if theirs != ours:
         changed = sorted(k for k in theirs.keys() | ours.keys() if theirs.get(k) != ours.get(k))
-        raise ValueError(f"{path}: a checkpoint of a run with another config (other settings: "
+        raise ConfigError(f"{path}: a checkpoint of a run with another config (other settings: "
                          f"{', '.join(changed)}); use another folder, or delete it to start over")
     if saved.get("fingerprint") != fingerprint:  # a checkpoint of an older seraug has none: another run
-        raise ValueError(f"{path}: a checkpoint of a run on other data; use another folder, or delete it to start over")
+        raise ConfigError(f"{path}: a checkpoint of a run on other data; use another folder, or delete it to start over")
 
 
 def read_json(path: str | Path) -> dict:

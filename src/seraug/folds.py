@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from seraug.errors import ConfigError
+
 SCHEMES = ("speaker", "session", "groups", "shuffle")
 
 
@@ -57,15 +59,15 @@ def make_folds(
         A list of :class:`Fold`, in a stable order.
     """
     if scheme not in SCHEMES:
-        raise ValueError(f"unknown fold scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+        raise ConfigError(f"unknown fold scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     if not 0 <= validation_fraction < 1:
-        raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
+        raise ConfigError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
     rng = np.random.default_rng(seed)
     if scheme == "shuffle":
         if test is None or test.empty:
-            raise ValueError("the shuffle scheme needs a separate test corpus (test=...)")
+            raise ConfigError("the shuffle scheme needs a separate test corpus (test=...)")
         if validation_fraction == 0:
-            raise ValueError("the shuffle scheme needs a validation share (validation_fraction > 0)")
+            raise ConfigError("the shuffle scheme needs a validation share (validation_fraction > 0)")
         ids = manifest["utterance"].to_numpy()[rng.permutation(len(manifest))]
         n_val = max(1, round(validation_fraction * len(ids)))
         return [Fold("shuffle", tuple(sorted(ids[n_val:])), tuple(sorted(ids[:n_val])),
@@ -73,7 +75,7 @@ def make_folds(
     if scheme == "session":
         none = manifest.loc[manifest["session"].isna(), "utterance"]
         if len(none):
-            raise ValueError(f"the session scheme needs a session for every utterance; {len(none)} of "
+            raise ConfigError(f"the session scheme needs a session for every utterance; {len(none)} of "
                              f"{len(manifest)} have none, e.g. {none.iloc[0]}")
         held_out = {f"session-{s}": manifest["session"] == s for s in sorted(manifest["session"].unique())}
     elif scheme == "speaker":
@@ -81,11 +83,11 @@ def make_folds(
     else:
         speakers = np.array(sorted(manifest["speaker"].unique()))
         if not 2 <= n_groups <= len(speakers):
-            raise ValueError(f"n_groups must be between 2 and the {len(speakers)} speakers, got {n_groups}")
+            raise ConfigError(f"n_groups must be between 2 and the {len(speakers)} speakers, got {n_groups}")
         groups = np.array_split(speakers[rng.permutation(len(speakers))], n_groups)
         held_out = {f"group-{i + 1}": manifest["speaker"].isin(g) for i, g in enumerate(groups)}
     if len(held_out) < 2:
-        raise ValueError(f"the {scheme} scheme needs at least two {scheme}s; this corpus has one")
+        raise ConfigError(f"the {scheme} scheme needs at least two {scheme}s; this corpus has one")
     return [_fold(name, manifest, is_test, validation_fraction, rng) for name, is_test in held_out.items()]
 
 
@@ -94,7 +96,7 @@ def _fold(name: str, manifest: pd.DataFrame, is_test: pd.Series, fraction: float
     test_speakers = set(manifest.loc[is_test, "speaker"])
     rest = manifest[~manifest["speaker"].isin(test_speakers)]  # a speaker across sessions never trains on its test
     if rest.empty:
-        raise ValueError(f"fold {name}: no utterances left for training, since every speaker "
+        raise ConfigError(f"fold {name}: no utterances left for training, since every speaker "
                          f"({', '.join(sorted(test_speakers))}) is also in its test part; do speakers span "
                          f"several sessions? use the speaker or groups scheme")
     speakers = np.array(sorted(rest["speaker"].unique()))
@@ -117,10 +119,10 @@ def simulate_imbalance(manifest: pd.DataFrame, label: str, fraction: float = 0.8
     part only.
     """
     if not 0 <= fraction < 1:
-        raise ValueError(f"fraction must be in [0, 1), got {fraction}")
+        raise ConfigError(f"fraction must be in [0, 1), got {fraction}")
     members = manifest.index[manifest["label"] == label]
     if len(members) == 0:
-        raise ValueError(f"class {label!r} has no utterances to remove; present: {', '.join(sorted(manifest['label'].unique()))}")
+        raise ConfigError(f"class {label!r} has no utterances to remove; present: {', '.join(sorted(manifest['label'].unique()))}")
     drop = np.random.default_rng(seed).choice(members, min(round(fraction * len(members)), len(members) - 1),
                                               replace=False)
     return manifest.drop(index=drop)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seraug.errors import ConfigError, DataError
+
 
 class MinMaxScaler:
     """Map ``[data_min_, data_max_]`` linearly onto ``feature_range``.
@@ -21,7 +23,7 @@ class MinMaxScaler:
     def __init__(self, feature_range: tuple[float, float] = (-1.0, 1.0)) -> None:
         low, high = feature_range
         if not low < high:
-            raise ValueError(f"feature_range must be increasing, got {feature_range}")
+            raise ConfigError(f"feature_range must be increasing, got {feature_range}")
         self.feature_range = (float(low), float(high))
         self.data_min_: float | None = None
         self.data_max_: float | None = None
@@ -30,12 +32,12 @@ class MinMaxScaler:
         """Fit on any array (e.g. ``(N, 128, 128)`` training segments in dB)."""
         X = np.asarray(X)
         if X.size == 0:
-            raise ValueError("cannot fit a MinMaxScaler on an empty array")
+            raise DataError("cannot fit a MinMaxScaler on an empty array")
         if not np.isfinite(X).all():
-            raise ValueError("cannot fit a MinMaxScaler on non-finite values")
+            raise DataError("cannot fit a MinMaxScaler on non-finite values")
         self.data_min_, self.data_max_ = float(X.min()), float(X.max())
         if self.data_max_ == self.data_min_:
-            raise ValueError(f"all values equal ({self.data_min_}); min-max normalisation is undefined")
+            raise DataError(f"all values equal ({self.data_min_}); min-max normalisation is undefined")
         return self
 
     def _scale(self) -> tuple[float, float]:

@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.stats import binomtest, t, wilcoxon  # noqa: E402
 
+from seraug.errors import ConfigError
 from seraug.files import read_json, read_or_set_aside  # noqa: E402
 from seraug.report_page import write_page  # noqa: E402
 
@@ -168,11 +169,11 @@ def _check_one_run(cells: list[dict], out: Path) -> str:
     from several machines must have been made with the same options)."""
     hashes = {c.get("settings") for c in cells}
     if len(hashes) > 1:
-        raise ValueError(f"{out / 'cells'}: holds cells of runs with different settings ({len(hashes)} kinds); "
+        raise ConfigError(f"{out / 'cells'}: holds cells of runs with different settings ({len(hashes)} kinds); "
                          "merge only cells made with the same options")
     reduced = {c["scenario"].startswith("reduce-") for c in cells}
     if len(reduced) > 1:
-        raise ValueError(f"{out / 'cells'}: mixes table2 (reduce-*) and table3 (natural) cells")
+        raise ConfigError(f"{out / 'cells'}: mixes table2 (reduce-*) and table3 (natural) cells")
     return "table2" if reduced.pop() else "table3"
 
 

@@ -25,6 +25,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from seraug.errors import ConfigError, DataError
+
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """The torch device to compute on: ``"auto"`` (CUDA when available, else the CPU), ``"cpu"``,
@@ -36,10 +38,10 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if not re.fullmatch(r"cpu|cuda(:\d+)?", name):
-        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N")
+        raise ConfigError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N")
     resolved = torch.device(name)
     if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"device {name!r} is not available: torch sees {torch.cuda.device_count()} CUDA "
+        raise ConfigError(f"device {name!r} is not available: torch sees {torch.cuda.device_count()} CUDA "
                          f"device(s) here; use auto or cpu")
     return resolved
 
@@ -108,9 +110,9 @@ def check_segments(name: str, X: np.ndarray, size: tuple[int, int] | None = None
     X = np.ascontiguousarray(X, dtype=np.float32)
     if X.ndim != 3 or len(X) == 0 or (size is not None and X.shape[1:] != tuple(size)):
         shape = f"(N, {size[0]}, {size[1]})" if size is not None else "(N, n_mels, frames)"
-        raise ValueError(f"{name} must be a non-empty {shape} array of segments, got shape {X.shape}")
+        raise DataError(f"{name} must be a non-empty {shape} array of segments, got shape {X.shape}")
     if not np.isfinite(X).all():
-        raise ValueError(f"{name} holds non-finite values (NaN or infinity)")
+        raise DataError(f"{name} holds non-finite values (NaN or infinity)")
     return X
 
 
@@ -120,7 +122,7 @@ def check_labels(name: str, y: np.ndarray, n: int, n_classes: int) -> np.ndarray
     if n == 0 and y.size == 0:
         return np.zeros(0, dtype=np.int64)
     if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{name} must be ({n},) integer class indices, got shape {y.shape} dtype {y.dtype}")
+        raise DataError(f"{name} must be ({n},) integer class indices, got shape {y.shape} dtype {y.dtype}")
     if y.min() < 0 or y.max() >= n_classes:
-        raise ValueError(f"{name} must be in [0, {n_classes - 1}] (n_classes={n_classes}), got [{y.min()}, {y.max()}]")
+        raise DataError(f"{name} must be in [0, {n_classes - 1}] (n_classes={n_classes}), got [{y.min()}, {y.max()}]")
     return y.astype(np.int64)

@@ -35,6 +35,7 @@ import numpy as np
 import soundfile as sf
 
 from seraug.audio import SAMPLE_RATE, SILENCE_PEAK, load_audio
+from seraug.errors import SeraugError
 
 NOISE_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")
 """File types a :class:`NoiseBank` collects (ESC-50 is WAV/OGG, FMA is MP3)."""
@@ -58,7 +59,7 @@ CROSSFADE_S = 0.02
 """Seconds of equal-power cross-fade at each join of a looped noise clip: no click, too short to hear."""
 
 
-class AugmentError(ValueError):
+class AugmentError(SeraugError):
     """Bad input to augmentation: an argument, strategy, plan or class that cannot work as given."""
 
 

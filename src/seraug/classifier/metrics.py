@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from seraug.errors import DataError
+
 
 def _labels(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Validate a pair of label vectors: 1-D, same non-zero length, non-negative integers."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if y.ndim != 1 or len(y) == 0:
-            raise ValueError(f"{name} must be a non-empty 1-D array of class indices, got shape {y.shape}")
+            raise DataError(f"{name} must be a non-empty 1-D array of class indices, got shape {y.shape}")
         if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-            raise ValueError(f"{name} must hold non-negative integer class indices, got dtype {y.dtype}")
+            raise DataError(f"{name} must hold non-negative integer class indices, got dtype {y.dtype}")
     if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}")
+        raise DataError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}")
     return y_true, y_pred
 
 
@@ -40,7 +42,7 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = No
     k = int(max(y_true.max(), y_pred.max())) + 1
     if n_classes is not None:
         if n_classes < k:
-            raise ValueError(f"n_classes={n_classes} but the labels go up to class {k - 1}")
+            raise DataError(f"n_classes={n_classes} but the labels go up to class {k - 1}")
         k = n_classes
     matrix = np.zeros((k, k), dtype=np.int64)
     np.add.at(matrix, (y_true, y_pred), 1)
@@ -73,11 +75,11 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 def _segment_table(segment_probs: np.ndarray, utterance_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     probs, ids = np.asarray(segment_probs), np.asarray(utterance_ids)
     if probs.ndim != 2 or len(probs) == 0:
-        raise ValueError(f"segment_probs must have shape (N, K) with N > 0, got {probs.shape}")
+        raise DataError(f"segment_probs must have shape (N, K) with N > 0, got {probs.shape}")
     if ids.shape != (len(probs),):
-        raise ValueError(f"utterance_ids must have shape ({len(probs)},) like segment_probs' rows, got {ids.shape}")
+        raise DataError(f"utterance_ids must have shape ({len(probs)},) like segment_probs' rows, got {ids.shape}")
     if not np.isfinite(probs).all():  # a diverged model: NaN would silently vote for class 0
-        raise ValueError(f"segment_probs holds {int((~np.isfinite(probs)).sum())} non-finite values "
+        raise DataError(f"segment_probs holds {int((~np.isfinite(probs)).sum())} non-finite values "
                          "(a diverged model?)")
     return probs, ids
 
@@ -115,13 +117,13 @@ def utterance_labels(segment_labels: np.ndarray, utterance_ids: np.ndarray) -> t
     """
     labels, ids = np.asarray(segment_labels), np.asarray(utterance_ids)
     if labels.shape != ids.shape or labels.ndim != 1:
-        raise ValueError(f"segment labels {labels.shape} and utterance_ids {ids.shape} must be equal-length 1-D arrays")
+        raise DataError(f"segment labels {labels.shape} and utterance_ids {ids.shape} must be equal-length 1-D arrays")
     utterances, owner = np.unique(ids, return_inverse=True)
     first = np.zeros(len(utterances), dtype=labels.dtype)
     first[owner] = labels
     mismatch = first[owner] != labels
     if mismatch.any():
-        raise ValueError(f"utterance {str(ids[mismatch][0])!r} has segments with different labels")
+        raise DataError(f"utterance {str(ids[mismatch][0])!r} has segments with different labels")
     return utterances, first
 
 

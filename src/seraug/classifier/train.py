@@ -50,6 +50,7 @@ from tqdm.auto import tqdm
 
 from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
+from seraug.errors import ConfigError
 from seraug.files import atomic_path, check_same_run, data_fingerprint, read_or_set_aside
 from seraug.normalise import MinMaxScaler
 from seraug.runtime import (
@@ -136,21 +137,21 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience", "eval_batch_size"):
             if getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)}")
+                raise ConfigError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)}")
         if not self.width > 0:
-            raise ValueError(f"TrainConfig.width must be positive, got {self.width}")
+            raise ConfigError(f"TrainConfig.width must be positive, got {self.width}")
         if self.lr < 0 or self.weight_decay < 0:
-            raise ValueError(f"TrainConfig.lr and weight_decay must be non-negative, got {self.lr}, {self.weight_decay}")
+            raise ConfigError(f"TrainConfig.lr and weight_decay must be non-negative, got {self.lr}, {self.weight_decay}")
         if not 0 <= self.dropout < 1:
-            raise ValueError(f"TrainConfig.dropout must be in [0, 1), got {self.dropout}")
+            raise ConfigError(f"TrainConfig.dropout must be in [0, 1), got {self.dropout}")
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"TrainConfig.schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+            raise ConfigError(f"TrainConfig.schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if self.select not in ("best", "last"):
-            raise ValueError(f"TrainConfig.select must be best or last, got {self.select!r}")
+            raise ConfigError(f"TrainConfig.select must be best or last, got {self.select!r}")
         if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing}")
+            raise ConfigError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0 < self.warmup < 1:
-            raise ValueError(f"TrainConfig.warmup must be in (0, 1), got {self.warmup}")
+            raise ConfigError(f"TrainConfig.warmup must be in (0, 1), got {self.warmup}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -160,7 +161,7 @@ class TrainConfig:
         """Rebuild from :meth:`to_dict` output; unknown keys are an error (a typo would be silently ignored)."""
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
-            raise ValueError(f"unknown TrainConfig field(s): {', '.join(sorted(unknown))}")
+            raise ConfigError(f"unknown TrainConfig field(s): {', '.join(sorted(unknown))}")
         return cls(**d)
 
 
@@ -274,12 +275,12 @@ def _check_inputs(X_train, y_train, X_val, y_val, val_utterances, n_classes: int
     y_val = check_labels("y_val", y_val, len(X_val), n_classes)
     val_utterances = np.asarray(val_utterances)
     if val_utterances.shape != (len(X_val),):
-        raise ValueError(f"val_utterances must have shape ({len(X_val)},) like X_val, got {val_utterances.shape}")
+        raise ConfigError(f"val_utterances must have shape ({len(X_val)},) like X_val, got {val_utterances.shape}")
     if X_val.shape[1:] != X_train.shape[1:]:
-        raise ValueError(f"X_val segments are {X_val.shape[1:]} but X_train segments {X_train.shape[1:]}")
+        raise ConfigError(f"X_val segments are {X_val.shape[1:]} but X_train segments {X_train.shape[1:]}")
     low, high = float(X_train.min()), float(X_train.max())
     if max(-low, high) > UNNORMALISED:
-        raise ValueError(f"X_train spans [{low:.1f}, {high:.1f}]: segments must be min-max normalised to [-1, 1] "
+        raise ConfigError(f"X_train spans [{low:.1f}, {high:.1f}]: segments must be min-max normalised to [-1, 1] "
                          "first (seraug.normalise.MinMaxScaler fitted on the training part)")
     return X_train, y_train, X_val, y_val, val_utterances
 
@@ -289,7 +290,7 @@ def _setup_device(config: TrainConfig) -> tuple[torch.device, Distributed]:
     device = resolve_device(config.device)
     ddp = init_distributed(device.type)
     if config.batch_size % ddp.world_size:
-        raise ValueError(f"batch_size {config.batch_size} is not divisible by the {ddp.world_size} processes")
+        raise ConfigError(f"batch_size {config.batch_size} is not divisible by the {ddp.world_size} processes")
     if device.type == "cuda":
         device = torch.device("cuda", ddp.local_rank if ddp.world_size > 1 else device.index or 0)
         torch.cuda.set_device(device)

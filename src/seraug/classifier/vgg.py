@@ -35,6 +35,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from seraug.errors import ConfigError
+
 VGG19_LAYERS: tuple[int | str, ...] = (
     64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M",
 )
@@ -79,16 +81,16 @@ class VGG19(nn.Module):
     ) -> None:
         super().__init__()
         if n_classes < 2:
-            raise ValueError(f"n_classes must be at least 2, got {n_classes}")
+            raise ConfigError(f"n_classes must be at least 2, got {n_classes}")
         if not width > 0:
-            raise ValueError(f"width must be positive, got {width}")
+            raise ConfigError(f"width must be positive, got {width}")
         if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+            raise ConfigError(f"dropout must be in [0, 1), got {dropout}")
         if head not in HEADS:
-            raise ValueError(f"head must be one of {', '.join(HEADS)}, got {head!r}")
+            raise ConfigError(f"head must be one of {', '.join(HEADS)}, got {head!r}")
         height, wide = input_size
         if height % 32 or wide % 32 or height <= 0 or wide <= 0:
-            raise ValueError(f"input_size must be positive multiples of 32 (five 2x2 poolings), got {input_size}")
+            raise ConfigError(f"input_size must be positive multiples of 32 (five 2x2 poolings), got {input_size}")
         self.config = {"n_classes": n_classes, "width": width, "batch_norm": batch_norm, "dropout": dropout,
                        "input_size": (height, wide), "head": head}
         self.scaler = None  # the MinMaxScaler its inputs need, once trained (saved with it by save_model)

@@ -18,7 +18,7 @@ from types import ModuleType
 import pandas as pd
 
 from seraug.corpora import crema_d, csv, emodb, emovo, iemocap, ravdess, tess
-from seraug.corpora.base import LABELS, MANIFEST_COLUMNS, CorpusError, canonical_label, select_classes
+from seraug.corpora.base import LABELS, MANIFEST_COLUMNS, CorpusError, cache_dir, canonical_label, select_classes
 
 CORPORA: dict[str, ModuleType] = {m.NAME: m for m in (emodb, emovo, ravdess, crema_d, tess, iemocap, csv)}
 
@@ -46,8 +46,10 @@ def load_manifest(
     Args:
         name: a key of :data:`CORPORA` (``emodb``, ``emovo``, ``ravdess``, ``crema_d``, ``tess``,
             ``iemocap``, ``csv``).
-        root: the corpus folder (or the CSV file for ``csv``). ``None`` uses the download cache, and
-            downloads corpora that have a public archive (EmoDB, RAVDESS).
+        root: the corpus folder (or the CSV file for ``csv``). ``None`` reads the corpus from the
+            download cache (:func:`~seraug.corpora.base.cache_dir`), where ``seraug download`` (or
+            :func:`seraug.download.corpus_root`, which the commands call when ``--root`` is left out)
+            puts the corpora that have a public archive (EmoDB, RAVDESS).
         classes: labels to keep, ``"all"`` for every label; ``None`` keeps the corpus's default
             selection (all labels, except IEMOCAP: the paper's four classes).
         merge: label renames applied before selection, e.g. ``{"excitement": "happiness"}``, on top
@@ -64,9 +66,10 @@ def load_manifest(
     """
     module = corpus_module(name)
     if root is None:
-        from seraug.download import ensure_corpus
-
-        root = ensure_corpus(module.NAME)
+        root = cache_dir() / module.NAME
+        if not root.is_dir():
+            raise CorpusError(f"{root}: {module.NAME} is not in the download cache; pass its folder as root, "
+                              f"or run `seraug download {module.NAME}` if it has a public archive")
     manifest = module.load(root, skip_bad=skip_bad)
     if classes is None:
         classes = getattr(module, "DEFAULT_CLASSES", None)

@@ -7,12 +7,15 @@ comparable across corpora; ``code`` keeps the corpus's own label code.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
+
+from seraug.errors import SeraugError
 
 MANIFEST_COLUMNS = ["utterance", "path", "speaker", "label", "code", "session", "corpus"]
 
@@ -35,8 +38,13 @@ ALIASES = {
 IEMOCAP's codes), for corpora given as CSV."""
 
 
-class CorpusError(ValueError):
+class CorpusError(SeraugError):
     """A corpus folder or file that does not look as expected; the message names it and says why."""
+
+
+def cache_dir() -> Path:
+    """Where downloaded corpora live: ``$SERAUG_CACHE`` or ``~/.cache/seraug`` (one folder per corpus)."""
+    return Path(os.environ.get("SERAUG_CACHE", Path.home() / ".cache" / "seraug")).expanduser()
 
 
 def canonical_label(name: str) -> str:

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 from seraug.arguments import add_corpus_arguments, merge_from_args
+from seraug.errors import ConfigError
 from seraug.experiment import __doc__ as DESCRIPTION
 from seraug.experiment.balancing import BALANCERS
 from seraug.experiment.config import DEPRECATED_PRESETS, PRESETS, ExperimentConfig
@@ -29,7 +30,7 @@ def add_parser(subparsers, help: str) -> None:
                         "either case)")
     p.add_argument("--seeds", default="1", help="comma-separated seeds (default %(default)s)")
     p.add_argument("--preset", choices=[*PRESETS, *DEPRECATED_PRESETS], default="cpu",
-                   help="cpu (default): VGG19 at width 1/8 with a one-cycle schedule, every fold, tables worth "
+                   help="cpu (default): VGG19 at width 1/4 with a one-cycle schedule, every fold, tables worth "
                         "reading on 2 CPU cores; smoke: tiny networks, 2 folds, minutes (numbers say little); "
                         "paper: the paper's full-width networks, every fold (for a GPU); quick: old name of smoke")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
@@ -56,9 +57,13 @@ def add_parser(subparsers, help: str) -> None:
                    help="run no cell; rebuild the tables from OUT/cells (e.g. after copying cells of several "
                         "machines together); the other options are ignored")
     p.add_argument("--executor", choices=EXECUTORS, default="local",
-                   help="local (default): cells one after another here; ray: each cell a Ray task on the cluster "
-                        "ray.init() joins (RAY_ADDRESS, else a local one; pip install 'seraug[ray]'); workers "
-                        "need the corpus and --out at the same paths")
+                   help="local (default): cells one after another here; ray: each cell a Ray task (pip install "
+                        "'seraug[ray]'), the real segments sent through Ray's object store and results written "
+                        "here, so workers need no shared file system (except the signal strategies cp, sa, sar*: "
+                        "the corpus audio and --noise-dir at the same paths on every node)")
+    p.add_argument("--ray-address", metavar="ADDRESS",
+                   help="with --executor ray: the cluster to join, 'auto' (the one `ray start --head` runs here) "
+                        "or HOST:PORT (default: $RAY_ADDRESS, else a new Ray instance on this machine)")
     p.add_argument("--out", required=True, help="output folder (re-running with the same folder resumes)")
     p.set_defaults(func=_command)
 
@@ -67,7 +72,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.summary_only:
         write_report(args.out)
     elif not args.corpus:
-        raise ValueError("--corpus is required unless --summary-only (see `seraug corpora`)")
+        raise ConfigError("--corpus is required unless --summary-only (see `seraug corpora`)")
     else:
         config = ExperimentConfig(
             corpus=args.corpus, root=args.root, out=args.out, protocol=args.protocol,
@@ -79,6 +84,6 @@ def _command(args: argparse.Namespace) -> int:
             test_corpus=args.test_corpus, test_root=args.test_root, noise_dir=args.noise_dir, device=args.device,
             compile=args.compile, amp=args.amp, only=args.only,
             command=shlex.join(["seraug", *args.argv]))
-        run_experiment(config, executor=args.executor)
+        run_experiment(config, executor=args.executor, ray_address=args.ray_address)
     print((Path(args.out) / "summary.md").read_text())
     return 0

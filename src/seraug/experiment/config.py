@@ -16,6 +16,7 @@ import torch
 
 from seraug.augment import strategy_name
 from seraug.classifier import TrainConfig
+from seraug.errors import ConfigError
 from seraug.experiment.balancing import BALANCERS
 from seraug.features import LogMelConfig
 from seraug.folds import SCHEMES as FOLD_SCHEMES
@@ -45,14 +46,14 @@ class Preset:
 
     def __post_init__(self) -> None:
         if self.validation_fraction == 0 and self.classifier.select != "last":
-            raise ValueError("a preset without validation speakers needs classifier.select='last' "
+            raise ConfigError("a preset without validation speakers needs classifier.select='last' "
                              "(there is no validation UAR to pick the best epoch by)")
 
 
 PRESETS = {
     "smoke": Preset(TrainConfig(width=1 / 16, epochs=12, patience=5, batch_size=32, lr=1e-3),
                     GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), max_folds=2),
-    "cpu": Preset(TrainConfig(width=1 / 8, head="gap", dropout=0.3, epochs=20, batch_size=32, lr=3e-3,
+    "cpu": Preset(TrainConfig(width=1 / 4, head="gap", dropout=0.3, epochs=16, batch_size=32, lr=3e-3,
                               weight_decay=0.05, schedule="onecycle", select="last", label_smoothing=0.1),
                   GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), validation_fraction=0),
     "paper": Preset(TrainConfig(width=1.0, epochs=60, patience=10, batch_size=64, lr=1e-4),
@@ -97,33 +98,33 @@ class ExperimentConfig:
         self.strategies = list(dict.fromkeys(self.strategies))  # a repeated name would run its cells twice
         self.seeds = list(dict.fromkeys(self.seeds))
         if not self.strategies or not self.seeds:
-            raise ValueError("give at least one strategy and one seed")
+            raise ConfigError("give at least one strategy and one seed")
         if self.max_folds is not None and self.max_folds < 1:
-            raise ValueError(f"--max-folds must be at least 1, got {self.max_folds}")
+            raise ConfigError(f"--max-folds must be at least 1, got {self.max_folds}")
         if self.folds not in ("auto", *FOLD_SCHEMES):
-            raise ValueError(f"unknown fold scheme {self.folds!r}; choose auto, {', '.join(FOLD_SCHEMES)}")
+            raise ConfigError(f"unknown fold scheme {self.folds!r}; choose auto, {', '.join(FOLD_SCHEMES)}")
         # Absolute paths, so a resume from another working directory is recognised as the same run.
         for name in ("out", "root", "noise_dir", "test_root"):
             if getattr(self, name) is not None:
                 setattr(self, name, str(Path(getattr(self, name)).expanduser().resolve()))
         if self.protocol not in ("table2", "table3"):
-            raise ValueError(f"unknown protocol {self.protocol!r}; choose table2 or table3")
+            raise ConfigError(f"unknown protocol {self.protocol!r}; choose table2 or table3")
         spelled = (strategy_name(s) for s in self.strategies)  # one vocabulary with `seraug augment`
         self.strategies = list(dict.fromkeys("under1.0" if s == "under" else s for s in spelled))
         unknown = [s for s in self.strategies if s not in BALANCERS]
         if unknown:
-            raise ValueError(f"unknown strategy {', '.join(unknown)}; choose from {', '.join(BALANCERS)}")
+            raise ConfigError(f"unknown strategy {', '.join(unknown)}; choose from {', '.join(BALANCERS)}")
         if self.preset in DEPRECATED_PRESETS:
             warnings.warn(f"preset {self.preset!r} is now called {DEPRECATED_PRESETS[self.preset]!r}",
                           DeprecationWarning, stacklevel=2)
             self.preset = DEPRECATED_PRESETS[self.preset]
         if not isinstance(self.preset, Preset) and self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; choose {', '.join(PRESETS)}")
+            raise ConfigError(f"unknown preset {self.preset!r}; choose {', '.join(PRESETS)}")
         if "full" in self.strategies and self.protocol != "table2":
-            raise ValueError("strategy 'full' (the training part before removal) only exists in table2")
+            raise ConfigError("strategy 'full' (the training part before removal) only exists in table2")
         noisy = [s for s in self.strategies if BALANCERS[s].needs_noise]
         if noisy and not self.noise_dir:
-            raise ValueError(f"strateg{'ies' if len(noisy) > 1 else 'y'} {', '.join(noisy)} mix background noise: "
+            raise ConfigError(f"strateg{'ies' if len(noisy) > 1 else 'y'} {', '.join(noisy)} mix background noise: "
                              "pass --noise-dir DIR")
 
     @property

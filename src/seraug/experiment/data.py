@@ -15,6 +15,8 @@ import pandas as pd
 
 from seraug.augment import default_transforms
 from seraug.corpora import load_manifest
+from seraug.download import corpus_root
+from seraug.errors import ConfigError
 from seraug.experiment.config import ExperimentConfig
 from seraug.features import LogMelConfig, extract_features
 from seraug.folds import Fold, make_folds, missing_classes
@@ -44,8 +46,9 @@ class Data:
 
     def __init__(self, config: ExperimentConfig) -> None:
         self.config = config
-        manifest = load_manifest(config.corpus, config.root, config.classes, config.merge)
-        test = (load_manifest(config.test_corpus, config.test_root, config.classes, config.merge)
+        manifest = load_manifest(config.corpus, corpus_root(config.corpus, config.root), config.classes, config.merge)
+        test = (load_manifest(config.test_corpus, corpus_root(config.test_corpus, config.test_root), config.classes,
+                              config.merge)
                 if config.test_corpus else None)
         sizes = config.sizes
         self.scheme = config.folds
@@ -59,11 +62,11 @@ class Data:
         self.folds = self.folds[:limit] if limit else self.folds
         self.manifest = pd.concat([manifest, test], ignore_index=True) if test is not None else manifest
         if not self.manifest["utterance"].is_unique:
-            raise ValueError("utterance ids repeat between the training and the test corpus")
+            raise ConfigError("utterance ids repeat between the training and the test corpus")
         self.labels = sorted(self.manifest["label"].unique())
         untrainable, unscored = missing_classes(self.folds, self.manifest.set_index("utterance")["label"])
         if untrainable:
-            raise ValueError(f"{len(untrainable)} fold(s) would test classes their training part lacks (recall 0 "
+            raise ConfigError(f"{len(untrainable)} fold(s) would test classes their training part lacks (recall 0 "
                              f"whatever the strategy): {'; '.join(untrainable[:5])}. Keep classes with enough "
                              "speakers (--classes), or use other folds (--folds groups --n-groups N)")
         if unscored:
@@ -90,7 +93,7 @@ class Data:
         reduce = self.config.reduce or [label for label in self.labels if label != "neutral"]
         missing = [c for c in reduce if c not in self.labels]
         if missing:
-            raise ValueError(f"--reduce class(es) {', '.join(missing)} not in the corpus ({', '.join(self.labels)})")
+            raise ConfigError(f"--reduce class(es) {', '.join(missing)} not in the corpus ({', '.join(self.labels)})")
         return [f"reduce-{c}" for c in reduce]
 
     def cells(self) -> list[Cell]:

@@ -24,6 +24,7 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from seraug.classifier import evaluate, fit, predict_proba
+from seraug.errors import ConfigError
 from seraug.experiment.balancing import TrainingSet, training_set
 from seraug.experiment.config import GRID_FIELDS, ExperimentConfig, full_config, settings_hash, train_config
 from seraug.experiment.data import Cell, Data
@@ -94,7 +95,7 @@ def _check_same_settings(out: Path, config: dict) -> None:
         before = read_json(path)
         changed = sorted(k for k in (before.keys() | config.keys()) - set(GRID_FIELDS)
                          if before.get(k) != config.get(k))
-        raise ValueError(f"{out}: holds a run with other settings ({', '.join(changed)} differ); "
+        raise ConfigError(f"{out}: holds a run with other settings ({', '.join(changed)} differ); "
                          f"use another --out, or the same settings to resume")
     shutil.rmtree(out / "work", ignore_errors=True)
 
@@ -129,32 +130,36 @@ def _local(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dic
                 claim.release()
 
 
-def _remote_cell(config: ExperimentConfig, cell: Cell, work: str, threads: int) -> dict:
-    """A Ray task: the corpus read on the worker (features from ``OUT/features``), one cell run there
-    with the driver's thread count (Ray would set 1), so the same seed gives the same numbers."""
+def _remote_cell(data: Data, cell: Cell, work: str, threads: int) -> dict:
+    """A Ray task: one cell, on the corpus and real segments the driver put in the object store, with
+    the driver's thread count (Ray would set 1), so the same seed gives the same numbers."""
     torch.set_num_threads(threads)
-    return run_cell(Data(config), cell, Path(work))
+    return run_cell(data, cell, Path(work))
 
 
-def _ray(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dict | None]]:
-    """Each cell a Ray task on the cluster ``ray.init()`` joins (``RAY_ADDRESS``, else a local one).
+def _ray(data: Data, cells: list[Cell], out: Path, address: str | None = None) -> Iterator[tuple[Cell, dict | None]]:
+    """Each cell a Ray task on the cluster at ``address`` (``auto``: the one ``ray start`` runs here;
+    None: ``RAY_ADDRESS``, else a new local instance).
 
-    Workers need the corpus and ``OUT`` at the same paths (a shared file system). The features are
-    extracted here first, so workers only read them. Each task asks for as many CPUs as this process
-    uses threads, and a GPU when ``--device`` resolves to CUDA here. This process claims every cell it
-    submits, so a second driver on the same folder leaves them alone; results are yielded as tasks
-    finish.
+    The real segments are extracted here and put in the object store once with the corpus's manifest
+    and folds; results come back to this process, which writes them, so workers need no shared file
+    system, except for the signal strategies (they re-read the corpus's audio and ``--noise-dir``, which
+    must then lie at the same paths on every node). A task lost with its worker is run again (twice at
+    most). Each task asks for as many CPUs as this process uses threads, and a GPU when ``--device``
+    resolves to CUDA here. This process claims every cell it submits, so a second driver on the same
+    folder leaves them alone; results are yielded as tasks finish.
     """
     try:
         import ray
     except ImportError:
-        raise ValueError("--executor ray needs Ray: pip install 'seraug[ray]'") from None
-    data.store  # extract once, before any worker reads OUT/features
+        raise ConfigError("--executor ray needs Ray: pip install 'seraug[ray]'") from None
+    data.store  # extracted once, here, and shipped with the rest of `data`
     if not ray.is_initialized():
-        ray.init(log_to_driver=False)
+        ray.init(address=address, log_to_driver=False)
+    shared = ray.put(data)
     gpus = 1 if resolve_device(data.config.device).type == "cuda" else 0
     threads = torch.get_num_threads()
-    task = ray.remote(num_cpus=threads, num_gpus=gpus, max_retries=1)(_remote_cell)
+    task = ray.remote(num_cpus=threads, num_gpus=gpus, max_retries=2)(_remote_cell)
     pending, claims = {}, {}
     for cell in cells:
         claim = Claim(out / "work" / cell.path(out).stem)
@@ -162,7 +167,7 @@ def _ray(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dict 
             yield cell, None
             continue
         claims[cell] = claim
-        pending[task.remote(data.config, cell, str(claim.folder), threads)] = cell
+        pending[task.remote(shared, cell, str(claim.folder), threads)] = cell
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -179,16 +184,18 @@ def _ray(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dict 
                 claim.release()
 
 
-def run_experiment(config: ExperimentConfig, progress: bool = True, executor: str = "local") -> pd.DataFrame:
+def run_experiment(config: ExperimentConfig, progress: bool = True, executor: str = "local",
+                   ray_address: str | None = None) -> pd.DataFrame:
     """Run every unfinished cell of the grid, then write the tables and figures; returns the summary.
 
     ``executor``: ``local`` runs the cells here, one after another (under ``torchrun`` every process
     runs the same cells, the classifier's training is distributed and only rank 0 writes); ``ray``
-    runs each cell as a Ray task (``pip install 'seraug[ray]'``; set ``RAY_ADDRESS`` to use a cluster),
-    and this process writes the cells as they finish.
+    runs each cell as a Ray task (``pip install 'seraug[ray]'``) on the cluster at ``ray_address``
+    (``auto``, ``host:port``; None: ``RAY_ADDRESS`` or a new local instance), and this process writes
+    the cells as they finish.
     """
     if executor not in EXECUTORS:
-        raise ValueError(f"unknown executor {executor!r}; choose {', '.join(EXECUTORS)}")
+        raise ConfigError(f"unknown executor {executor!r}; choose {', '.join(EXECUTORS)}")
     out = Path(config.out)
     writer = int(os.environ.get("RANK", "0")) == 0
     data = Data(config)  # corpus and folds; the features are extracted after the check below
@@ -204,7 +211,8 @@ def run_experiment(config: ExperimentConfig, progress: bool = True, executor: st
               f"{data.scheme} folds; results go to {out / 'summary.md'} and {out / 'report.html'}", flush=True)
     bar = tqdm(total=len(todo), desc="cells", unit="cell", disable=not show)
     busy = []
-    for cell, result in (_ray if executor == "ray" else _local)(data, todo, out):
+    cells_run = _ray(data, todo, out, ray_address) if executor == "ray" else _local(data, todo, out)
+    for cell, result in cells_run:
         bar.update()
         if result is None:
             busy.append(cell.id)

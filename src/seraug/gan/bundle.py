@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from seraug.errors import ConfigError
 from seraug.features import LogMelConfig
 from seraug.files import atomic_path
 from seraug.gan.config import GANConfig
@@ -58,7 +59,7 @@ class GANModel:
             return self.class_names.index(label)
         if isinstance(label, (int, np.integer)) and 0 <= label < len(self.class_names):
             return int(label)
-        raise ValueError(f"unknown class {label!r}; this model knows {', '.join(self.class_names)}")
+        raise ConfigError(f"unknown class {label!r}; this model knows {', '.join(self.class_names)}")
 
     def save(self, directory: str | Path) -> None:
         """Write ``weights.pt``, ``latent.npz`` and, last, ``model.json`` (each atomically: a folder
@@ -117,7 +118,7 @@ def generate(model: GANModel, label: int | str, n: int, seed: int = 0, batch_siz
         n: how many; 0 gives an empty ``(0, 128, 128)`` array.
     """
     if n < 0:
-        raise ValueError(f"n must not be negative, got {n}")
+        raise ConfigError(f"n must not be negative, got {n}")
     return sample_images(model.generator, model.gaussians, model.class_index(label), n, seed, batch_size)
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import fields
 from pathlib import Path
 
 from seraug.arguments import add_speaker_arguments, chosen_speakers
+from seraug.errors import ConfigError
 from seraug.gan.config import ARCHS, GANConfig
 
 
@@ -101,10 +101,10 @@ def _labelled(X_db, segments, model):
     import numpy as np
 
     if model.scaler is None:
-        raise ValueError("the model stores no MinMaxScaler; it was not trained by `seraug gan train`")
+        raise ConfigError("the model stores no MinMaxScaler; it was not trained by `seraug gan train`")
     keep = segments["label"].isin(model.class_names).to_numpy()
     if not keep.any():
-        raise ValueError(f"the feature store has none of the model's classes {model.class_names}")
+        raise ConfigError(f"the feature store has none of the model's classes {model.class_names}")
     y = np.array([model.class_names.index(label) for label in segments["label"][keep]])
     return model.scaler.transform(X_db[keep]), y
 
@@ -141,7 +141,7 @@ def _report(models: dict, X_db, segments, out: Path, args: argparse.Namespace) -
 
 def _train(args: argparse.Namespace) -> int:
     from seraug.features import load_features
-    from seraug.gan.train import TrainingDivergedError, train_gan
+    from seraug.gan.train import train_gan
     from seraug.normalise import MinMaxScaler
 
     config = GANConfig(**{f.name: getattr(args, f.name) for f in fields(GANConfig)})
@@ -154,13 +154,9 @@ def _train(args: argparse.Namespace) -> int:
     print(f"{args.features}: training on {len(X_db)} segments of speakers "
           f"{', '.join(sorted(segments['speaker'].unique()))}; classes "
           + ", ".join(f"{n} {int((y == k).sum())}" for k, n in enumerate(class_names)))
-    try:
-        model = train_gan(scaler.transform(X_db), y, len(class_names), config, args.out, args.device,
-                          class_names=class_names, scaler=scaler, features=features,
-                          speakers=sorted(segments["speaker"].unique()))
-    except TrainingDivergedError as err:
-        print(f"seraug gan train: {err}", file=sys.stderr)
-        return 1
+    model = train_gan(scaler.transform(X_db), y, len(class_names), config, args.out, args.device,
+                      class_names=class_names, scaler=scaler, features=features,
+                      speakers=sorted(segments["speaker"].unique()))
     print(f"wrote {args.out} ({config.arch}, width {config.width})")
     if not args.no_report:
         _report({"generated": model}, X_db, segments, Path(args.out), args)
@@ -180,7 +176,7 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"wrote {len(paths)} WAV files to {args.wav_dir}")
     if args.db:
         if model.scaler is None:
-            raise ValueError(f"{args.model}: the model stores no scaler, so --db is not possible")
+            raise ConfigError(f"{args.model}: the model stores no scaler, so --db is not possible")
         images = model.scaler.inverse_transform(images)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     np.save(args.out, images)

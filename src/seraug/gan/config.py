@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
+from seraug.errors import ConfigError
+
 ARCHS = ("proposed", "bagan")
 """``proposed``: the paper's Fig. 1 network (Sections 2.2-2.4). ``bagan``: the original BAGAN of
 Mariani et al. (2018) that the paper's Fig. 2a compares against (what it keeps and where it deviates:
@@ -100,5 +102,5 @@ class GANConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
-            raise ValueError(f"unknown GANConfig fields {sorted(unknown)}")
+            raise ConfigError(f"unknown GANConfig fields {sorted(unknown)}")
         return cls(**d)

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from sklearn.covariance import LedoitWolf
 
+from seraug.errors import DataError
+
 MIN_OWN_CODES = 3
 """Fewest codes for a class's own Ledoit-Wolf covariance (with 2 it has rank 1 and no shrinkage)."""
 
@@ -44,10 +46,10 @@ class ClassGaussians:
         codes = np.asarray(codes, dtype=np.float64)
         y = np.asarray(y)
         if not np.isfinite(codes).all():
-            raise ValueError("latent codes contain NaN or infinity; the autoencoder diverged")
+            raise DataError("latent codes contain NaN or infinity; the autoencoder diverged")
         counts = np.bincount(y, minlength=n_classes)
         if (counts == 0).any():
-            raise ValueError(f"classes {np.flatnonzero(counts == 0).tolist()} have no segments to fit a Gaussian on")
+            raise DataError(f"classes {np.flatnonzero(counts == 0).tolist()} have no segments to fit a Gaussian on")
         means = np.stack([codes[y == k].mean(axis=0) for k in range(n_classes)])
         pooled = None
         if (counts < MIN_OWN_CODES).any():

@@ -54,6 +54,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from seraug.errors import ConfigError
+
 IMAGE_SIZE = 128
 """Height (mel bands) and width (frames) of a segment."""
 BOTTLENECK = 8
@@ -197,7 +199,7 @@ def build(
         dropout, leaky_slope: of the proposed model (BAGAN keeps its published 0.3 and 0.3).
     """
     if n_classes < 1:
-        raise ValueError(f"n_classes must be at least 1, got {n_classes}")
+        raise ConfigError(f"n_classes must be at least 1, got {n_classes}")
     hidden = scaled(hidden, width)
     if arch == "proposed":
         make_trunk = lambda: _proposed_trunk(width, dropout, leaky_slope)  # noqa: E731
@@ -206,7 +208,7 @@ def build(
         make_trunk = lambda: _bagan_trunk(width)  # noqa: E731
         generator = _bagan_generator(latent_dim, hidden, width)
     else:
-        raise ValueError(f"unknown GAN architecture {arch!r}; choose proposed or bagan")
+        raise ConfigError(f"unknown GAN architecture {arch!r}; choose proposed or bagan")
     encoder = ConvEncoder(*make_trunk(), latent_dim)
     discriminator = ConvEncoder(*make_trunk(), n_classes + 1)
     if arch == "bagan":

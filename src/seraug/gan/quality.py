@@ -33,6 +33,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from seraug.errors import ConfigError
 from seraug.gan.bundle import GANModel, generate
 from seraug.gan.models import IMAGE_SIZE
 from seraug.runtime import check_labels, check_segments
@@ -74,7 +75,7 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
         ValueError: ``a`` or ``b`` has fewer than 2 rows (no covariance).
     """
     if len(a) < 2 or len(b) < 2:
-        raise ValueError(f"a Fréchet distance needs at least 2 samples on each side, got {len(a)} and {len(b)}")
+        raise ConfigError(f"a Fréchet distance needs at least 2 samples on each side, got {len(a)} and {len(b)}")
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
     with warnings.catch_warnings():  # singular covariances are expected for small classes; sqrtm copes
@@ -139,7 +140,7 @@ def quality_report(
     X = check_segments("X", X, (IMAGE_SIZE, IMAGE_SIZE))
     y = check_labels("y", y, len(X), n_classes)
     if n_per_class is not None and n_per_class < 2:
-        raise ValueError(f"n_per_class must be at least 2 (a Fréchet distance needs 2 samples), got {n_per_class}")
+        raise ConfigError(f"n_per_class must be at least 2 (a Fréchet distance needs 2 samples), got {n_per_class}")
     if collapse_ratio is None:
         collapse_ratio = model.config.collapse_ratio
     embedding = band_statistics(X)

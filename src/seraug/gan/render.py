@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from seraug.audio import write_wav
+from seraug.errors import ConfigError
 from seraug.features import LogMelConfig, invert_log_mel
 from seraug.gan.bundle import GANModel, generate
 
@@ -99,7 +100,7 @@ def write_wavs(model: GANModel, images: np.ndarray, directory: str | Path, stem:
         ValueError: the model has no scaler or no log-mel config (trained on data normalised elsewhere).
     """
     if model.scaler is None or model.features is None:
-        raise ValueError("this model stores no MinMaxScaler or LogMelConfig, so its spectrograms cannot be "
+        raise ConfigError("this model stores no MinMaxScaler or LogMelConfig, so its spectrograms cannot be "
                          "mapped back to audio; train it with `seraug gan train --features DIR`")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
+from seraug.errors import DataError
 from seraug.gan.bundle import GANModel, generate
 from seraug.gan.config import GANConfig
 from seraug.gan.models import IMAGE_SIZE
@@ -84,9 +85,9 @@ class GANOverSampler(BaseEstimator):
         """
         X, y = np.asarray(X), np.asarray(y)
         if X.ndim not in (2, 3) or X.shape[1:] not in ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE * IMAGE_SIZE,)):
-            raise ValueError(f"X must be (N, 128, 128) segments or (N, 16384) flattened ones, got {X.shape}")
+            raise DataError(f"X must be (N, 128, 128) segments or (N, 16384) flattened ones, got {X.shape}")
         if y.ndim != 1 or len(y) != len(X):
-            raise ValueError(f"y must be ({len(X)},) labels, got shape {y.shape}")
+            raise DataError(f"y must be ({len(X)},) labels, got shape {y.shape}")
         self.sampling_strategy_ = dict(check_sampling_strategy(self.sampling_strategy, y, "over-sampling"))
         self.seed_ = self._seed()
         if not any(self.sampling_strategy_.values()):

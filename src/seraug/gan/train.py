@@ -58,6 +58,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from seraug.errors import ConfigError, DataError, TrainingDivergedError
 from seraug.features import LogMelConfig
 from seraug.files import atomic_path, check_same_run, data_fingerprint, read_or_set_aside
 from seraug.gan.bundle import GANModel, sample_images
@@ -79,10 +80,6 @@ DIVERSITY_SAMPLES = 16
 """Segments per class generated after every fine-tuning epoch to watch for mode collapse."""
 CALIBRATION_CODES = 256
 """Codes (classes drawn uniformly, fixed seed) that G's batch-norm statistics are recomputed on."""
-
-
-class TrainingDivergedError(RuntimeError):
-    """Losses became non-finite or G collapsed, and the allowed recoveries are used up."""
 
 
 class _Diverged(Exception):
@@ -449,13 +446,13 @@ def _validate(X: np.ndarray, y: np.ndarray, n_classes: int) -> tuple[np.ndarray,
     X = check_segments("X", X, (128, 128))
     y = check_labels("y", y, len(X), n_classes)
     if len(X) < 2:
-        raise ValueError(f"need at least 2 training segments, got {len(X)}")
+        raise DataError(f"need at least 2 training segments, got {len(X)}")
     if X.min() < -1.001 or X.max() > 1.001:
-        raise ValueError(f"X must be min-max normalised into [-1, 1] (seraug.normalise.MinMaxScaler); "
+        raise DataError(f"X must be min-max normalised into [-1, 1] (seraug.normalise.MinMaxScaler); "
                          f"got values in [{X.min():.3g}, {X.max():.3g}]")
     missing = np.flatnonzero(np.bincount(y, minlength=n_classes) == 0)
     if len(missing):
-        raise ValueError(f"classes {missing.tolist()} have no training segments")
+        raise DataError(f"classes {missing.tolist()} have no training segments")
     return X, y
 
 
@@ -499,7 +496,7 @@ def train_gan(
     """
     X, y = _validate(X, y, n_classes)
     if class_names is not None and len(class_names) != n_classes:
-        raise ValueError(f"class_names has {len(class_names)} names for {n_classes} classes")
+        raise ConfigError(f"class_names has {len(class_names)} names for {n_classes} classes")
     class_names = list(class_names or map(str, range(n_classes)))
     out = Path(out_dir) if out_dir is not None else None
     if out:
