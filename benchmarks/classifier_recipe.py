@@ -23,7 +23,7 @@ import numpy as np
 from seraug.classifier import TrainConfig, evaluate, fit, predict_proba
 from seraug.corpora import load_manifest
 from seraug.experiment import PRESETS
-from seraug.features import extract_features
+from seraug.feature_store import extract_features
 from seraug.folds import make_folds
 from seraug.normalise import MinMaxScaler
 
@@ -38,6 +38,7 @@ RECIPES: dict[str, tuple[TrainConfig, float]] = {
     "gap-head": (GAP, 0.1),
     "last-epoch": (replace(GAP, select="last"), 0.1),
     "no-validation-speakers": (replace(GAP, select="last"), 0.0),
+    "label-smoothing": (replace(GAP, select="last", label_smoothing=0.1), 0.0),
     "cpu-preset": (replace(PRESETS["cpu"].classifier, device="cpu"), PRESETS["cpu"].validation_fraction),
 }
 """name -> (classifier config, share of training speakers that validate)."""

@@ -60,10 +60,26 @@ def test_the_import_graph_has_no_cycle():
         visit(module)
 
 
+def _raised_or_returned(node: ast.AST) -> str | None:
+    """The name called in ``raise Name(...)`` or ``return Name(...)`` (an error built by a helper)."""
+    built = node.exc if isinstance(node, ast.Raise) else node.value if isinstance(node, ast.Return) else None
+    return getattr(built.func, "id", None) if isinstance(built, ast.Call) else None
+
+
 def test_every_error_seraug_raises_on_purpose_is_a_seraug_error():
     """`seraug`'s main prints SeraugError as one line: a plain ValueError raised by seraug would escape it."""
     offenders = [f"{path.relative_to(PACKAGE)}:{node.lineno}"
                  for path in PACKAGE.rglob("*.py") for node in ast.walk(ast.parse(path.read_text()))
-                 if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
-                 and getattr(node.exc.func, "id", None) == "ValueError"]
+                 if _raised_or_returned(node) == "ValueError"]
     assert offenders == []
+
+
+def test_augment_gan_and_classifier_do_not_import_each_other():
+    """The paper's three parts stay independent (their command-line modules may use the others);
+    seraug.experiment puts them together."""
+    parts = ("seraug.augment", "seraug.gan", "seraug.classifier")
+    crossings = [f"{module} -> {target}" for module, targets in _imports().items() for target in targets
+                 if not module.endswith(".cli")
+                 for part in parts if module.startswith(part) for other in parts
+                 if other != part and target.startswith(other)]
+    assert crossings == []

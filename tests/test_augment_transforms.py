@@ -25,7 +25,7 @@ from seraug.augment import (
     read_plan,
     render_row,
 )
-from seraug.augment.transforms import CROSSFADE_S
+from seraug.augment.noise import CROSSFADE_S
 
 HOP = 160  # 10 ms pitch frames
 

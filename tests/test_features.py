@@ -14,8 +14,8 @@ import torch
 from seraug.audio import load_audio
 from seraug.cli import main
 from seraug.corpora import load_manifest
-from seraug.features import (LogMelConfig, extract_features, invert_log_mel, load_features, log_mel, segment,
-                             segments_from_waveforms)
+from seraug.feature_store import extract_features, load_features
+from seraug.features import LogMelConfig, invert_log_mel, log_mel, segment, segments_from_waveforms
 from seraug.normalise import MinMaxScaler
 from seraug.runtime import resolve_device
 

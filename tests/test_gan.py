@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 import torch
 
+import seraug.gan.logger as logger_module
+import seraug.gan.steps as steps_module
 import seraug.gan.train as train_module
 from seraug.gan import GANConfig, GANModel, build, generate, quality_report, train_gan
 from seraug.gan.latent import ClassGaussians
-from seraug.gan.train import TrainingDivergedError, _adam, _Run, autoencoder_step, gan_step
+from seraug.gan.steps import autoencoder_step, gan_step
+from seraug.gan.train import TrainingDivergedError, _adam, _Run
 from seraug.normalise import MinMaxScaler
 
 CLASSES = ["anger", "neutral", "sadness"]
@@ -138,7 +141,7 @@ def _fine_tuning_step(small, arch: str, monkeypatch) -> tuple[list, list, torch.
     opt_g = _adam(generator.parameters(), config.fine_tuning_lr, config)
     opt_d = _adam(discriminator.parameters(), config.fine_tuning_lr, config)
     g_before, d_before = _params(generator), _params(discriminator)
-    d_batches, drawn, real_update = [], [], train_module._d_update
+    d_batches, drawn, real_update = [], [], steps_module._d_update
 
     def recording_update(net, optimizer, inputs, targets, amp):
         d_batches.append((inputs.detach().clone(), targets.clone()))
@@ -148,7 +151,7 @@ def _fine_tuning_step(small, arch: str, monkeypatch) -> tuple[list, list, torch.
         drawn.append(n)
         return torch.randn(n, 100), torch.arange(n) % 3
 
-    monkeypatch.setattr(train_module, "_d_update", recording_update)
+    monkeypatch.setattr(steps_module, "_d_update", recording_update)
     rows = [0, 9, 17, 1, 10, 18, 2, 11]  # two or three of each class
     x, labels = torch.from_numpy(X[rows]).unsqueeze(1), torch.from_numpy(y[rows])
     stats = gan_step(generator, discriminator, opt_g, opt_d, x, labels, sample_codes, arch)
@@ -288,7 +291,7 @@ def test_non_finite_loss_returns_to_last_good_checkpoint_then_stops(small, tmp_p
 
     monkeypatch.setattr(train_module, "autoencoder_step", lambda *a, **k: real_step(*a, **k) * float("nan"))
     writers = []
-    monkeypatch.setattr(train_module, "_tensorboard", lambda out: writers.append(_Writer()) or writers[-1])
+    monkeypatch.setattr(logger_module, "_tensorboard", lambda out: writers.append(_Writer()) or writers[-1])
     stopped = tmp_path / "stopped"
     with pytest.raises(TrainingDivergedError, match="autoencoder loss is nan.*after 1 recoveries"):
         train_gan(X, y, 3, config, stopped, "cpu", progress=False)

@@ -122,6 +122,32 @@ def test_train_on_a_training_part_of_the_speakers(store, tmp_path, capsys):
         run(["gan", "train", "--features", str(store), "--out", str(out), "--speakers", "99", *TINY])
 
 
+def test_report_gan_train_on_held_out_speakers_and_the_classifier_embedding(store, tmp_path, capsys):
+    """GAN-train needs speakers the GAN never saw; the VGG19 embedding is trained once, then reused."""
+    model, vgg = tmp_path / "model", tmp_path / "vgg.pt"
+    assert run(["gan", "train", "--features", str(store), "--out", str(model), "--speakers", "03", *TINY,
+                "--no-report"]) == 0
+    report = ["gan", "report", "--model", str(model), "--features", str(store), "--wavs", "0", "--grid-n", "1",
+              "--test-speakers", "08", "--classifier", str(vgg), "--classifier-preset", "smoke"]
+    assert run([*report, "--out", str(tmp_path / "r1")]) == 0
+    printed = capsys.readouterr().out
+    assert "training the embedding's VGG19 (smoke recipe) on 12 real segments" in printed and vgg.exists()
+    quality = json.loads((tmp_path / "r1" / "quality.json").read_text())
+    assert quality["classes"]["anger"]["n_real"] == 4  # speaker 03 only: the test speaker is held out
+    assert set(quality["gan_train"]) == {"band statistics", "classifier"}
+    for numbers in quality["gan_train"].values():
+        assert 0 <= numbers["uar_generated"] <= 1 and 0 < numbers["uar_real"] <= 1
+        assert numbers["ratio"] == pytest.approx(numbers["uar_generated"] / numbers["uar_real"])
+    assert all(c["frechet_distance_classifier"] >= 0 for c in quality["classes"].values())
+    assert "GAN-train (classifier): UAR on held-out real segments" in printed and "FD clf" in printed
+    assert run([*report, "--out", str(tmp_path / "r2")]) == 0  # the saved classifier is reused, same numbers
+    assert "training the embedding" not in capsys.readouterr().out
+    again = json.loads((tmp_path / "r2" / "quality.json").read_text())
+    assert again["gan_train"] == quality["gan_train"]
+    with pytest.raises(ValueError, match="trained on test speaker\\(s\\) 03"):
+        run([*report[:-6], "--test-speakers", "03", "--out", str(tmp_path / "r3")])
+
+
 def test_bad_options_are_refused_by_the_parser(store, tmp_path, capsys):
     base = ["gan", "train", "--features", str(store), "--out", str(tmp_path), *TINY]
     with pytest.raises(SystemExit):

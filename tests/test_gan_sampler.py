@@ -11,7 +11,8 @@ import pytest
 import seraug.gan.sampler as sampler_module
 from seraug.gan import GANConfig, GANOverSampler, format_report, quality_report
 from seraug.gan.latent import ClassGaussians
-from seraug.gan.quality import band_statistics, frechet_distance, mean_pairwise_distance
+from seraug.gan.diversity import mean_pairwise_distance
+from seraug.gan.quality import band_statistics, frechet_distance
 
 COUNTS = {"anger": 10, "neutral": 6, "sadness": 4}
 

@@ -24,7 +24,7 @@ from seraug.classifier import TrainConfig, fit
 from seraug.cli import main
 from seraug.corpora import CorpusError, load_manifest
 from seraug.experiment import ExperimentConfig, Preset, run_experiment
-from seraug.features import extract_features
+from seraug.feature_store import extract_features
 from seraug.files import Claim, atomic_path, read_json, read_or_set_aside
 from seraug.gan import GANConfig
 

@@ -51,7 +51,8 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _features(args: argparse.Namespace) -> int:
-    from seraug.features import LogMelConfig, extract_features
+    from seraug.feature_store import extract_features
+    from seraug.features import LogMelConfig
 
     manifest = manifest_from_args(args)
     config = LogMelConfig(segment_hop=args.segment_hop)

@@ -22,6 +22,14 @@ class DataError(SeraugError):
     """Arrays handed to seraug that do not fit what they should hold (shape, dtype, labels, NaNs)."""
 
 
+class AugmentError(SeraugError):
+    """Bad input to augmentation: an argument, strategy, plan or class that cannot work as given."""
+
+
+class NoiseError(AugmentError):
+    """A noise folder or clip that cannot serve as background noise; the message names it."""
+
+
 class TrainingDivergedError(SeraugError, RuntimeError):
     """Training went bad (non-finite losses, a collapsed generator) and the allowed recoveries are
     used up; the last good checkpoint stays on disk."""

@@ -19,6 +19,7 @@ Only pass a fold's training part: the plan draws from nothing else, so no test s
 reach the balanced set.
 """
 
+from seraug.augment.noise import NoiseBank
 from seraug.augment.render import augment_waveforms, output_paths, read_plan, render_row, write_augmented
 from seraug.augment.strategies import (
     KINDS,
@@ -34,17 +35,15 @@ from seraug.augment.strategies import (
     undersampling_targets,
 )
 from seraug.augment.transforms import (
-    AugmentError,
     BackgroundNoise,
     Copy,
     GaussianNoise,
-    NoiseBank,
-    NoiseError,
     PitchShift,
     TimeStretch,
     Transform,
     default_transforms,
 )
+from seraug.errors import AugmentError, NoiseError
 
 __all__ = [
     "KINDS", "PLAN_COLUMNS", "STRATEGIES", "AugmentError", "BackgroundNoise", "Copy", "GaussianNoise",

@@ -25,7 +25,8 @@ from tqdm.auto import tqdm
 
 from seraug.audio import load_audio, write_wav
 from seraug.augment.strategies import PLAN_COLUMNS
-from seraug.augment.transforms import AugmentError, Transform, default_transforms
+from seraug.augment.transforms import Transform, default_transforms
+from seraug.errors import AugmentError
 
 Loader = Callable[[str], np.ndarray]
 """Reads an audio path into a float32 16 kHz waveform (default :func:`seraug.audio.load_audio`)."""

@@ -48,7 +48,8 @@ import pandas as pd
 from imblearn.under_sampling import RandomUnderSampler
 
 from seraug.audio import audio_length
-from seraug.augment.transforms import AugmentError, Transform, default_transforms
+from seraug.augment.transforms import Transform, default_transforms
+from seraug.errors import AugmentError
 
 PLAN_COLUMNS = ["utterance", "source", "source_path", "speaker", "label", "code", "session", "corpus",
                 "kind", "transform", "params"]

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,9 +48,11 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
+from seraug.classifier.config import TrainConfig
+from seraug.classifier.inference import as_input, predict_proba, save_model
 from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
-from seraug.errors import ConfigError
+from seraug.errors import ConfigError, DataError
 from seraug.files import atomic_path, check_same_run, data_fingerprint, read_or_set_aside
 from seraug.normalise import MinMaxScaler
 from seraug.runtime import (
@@ -63,106 +65,8 @@ from seraug.runtime import (
     resolve_device,
 )
 
-SCHEDULES = ("constant", "onecycle")
-"""Learning-rate schedules of :class:`TrainConfig` (see its ``schedule``)."""
-
 UNNORMALISED = 10.0
 """|value| above which training segments are taken for un-normalised dB and refused."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a classifier run (plain data; saved with every checkpoint).
-
-    Attributes:
-        width: VGG19 channel multiplier (1.0 = the real VGG19; 1/16 for tests).
-        batch_norm: VGG19-BN (batch norm after each convolution).
-        head: ``vgg`` (VGG's fully connected layers) or ``gap`` (global average pooling + linear), see
-            :mod:`seraug.classifier.vgg`.
-        dropout: dropout probability in the fully connected head.
-        epochs: maximum number of passes over the training set.
-        batch_size: segments per optimiser step, over all processes together.
-        lr: AdamW learning rate (the peak rate under the ``onecycle`` schedule). The paper does not
-            give the classifier's optimiser; see :mod:`seraug.experiment` for the presets' choices.
-        weight_decay: AdamW's decoupled weight decay (0 = plain Adam).
-        schedule: ``constant`` (the rate ``lr`` throughout) or ``onecycle`` (PyTorch's ``OneCycleLR``
-            over ``epochs`` epochs: a cosine warm-up from ``lr / 25`` to ``lr`` over the first
-            ``warmup`` share of the steps, then a cosine decay to about 0, momentum cycled
-            inversely). With ``onecycle`` the last epochs run at a small rate, which settles the
-            weights; early stopping still keeps the best validation epoch.
-        warmup: share of the steps that warm up under ``onecycle`` (OneCycleLR's ``pct_start``).
-        label_smoothing: share of each target's probability spread evenly over all classes in the
-            cross-entropy (``torch.nn.functional.cross_entropy``'s ``label_smoothing``; 0 = plain
-            one-hot targets). It regularises the loss, not the data: every strategy's training set
-            is seen as it is.
-        select: which weights :func:`fit` returns: ``best`` (the epoch with the highest validation UAR,
-            stopping after ``patience`` epochs without a higher one) or ``last`` (the final epoch's; no
-            early stopping, the validation UAR is only recorded). ``last`` suits ``onecycle``, whose
-            final epochs run at a rate near 0: measured on EmoDB, a single validation speaker's best
-            epoch was often a mid-schedule one that tested far worse on the test speakers.
-        patience: with ``select="best"``, stop after this many epochs without a higher validation UAR.
-        seed: seeds the initial weights, the shuffling and dropout.
-        device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``... Under torchrun
-            with CUDA each rank uses ``cuda:LOCAL_RANK``.
-        amp: bf16 autocast where the hardware runs bf16 natively (:func:`seraug.runtime.bf16_available`:
-            a bf16 GPU, or a CPU with AMX / AVX512-BF16); fp32 elsewhere or with ``amp=False``.
-        channels_last: channels-last memory layout of the model (faster on CUDA tensor cores and with
-            oneDNN on the CPU, where bf16 convolutions need it to reach AMX; ``benchmarks/classifier.py``).
-        compile: ``torch.compile`` the training model (first steps slower while it compiles).
-        sync_batchnorm: SyncBatchNorm across ranks under torchrun (CUDA only; see the module docstring).
-        eval_batch_size: segments per forward pass when validating.
-    """
-
-    width: float = 1.0
-    batch_norm: bool = True
-    head: str = "vgg"
-    dropout: float = 0.5
-    epochs: int = 50
-    batch_size: int = 64
-    lr: float = 1e-4
-    weight_decay: float = 0.0
-    schedule: str = "constant"
-    warmup: float = 0.3
-    label_smoothing: float = 0.0
-    select: str = "best"
-    patience: int = 10
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = True
-    channels_last: bool = True
-    compile: bool = False
-    sync_batchnorm: bool = True
-    eval_batch_size: int = 256
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "patience", "eval_batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)}")
-        if not self.width > 0:
-            raise ConfigError(f"TrainConfig.width must be positive, got {self.width}")
-        if self.lr < 0 or self.weight_decay < 0:
-            raise ConfigError(f"TrainConfig.lr and weight_decay must be non-negative, got {self.lr}, {self.weight_decay}")
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"TrainConfig.dropout must be in [0, 1), got {self.dropout}")
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(f"TrainConfig.schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
-        if self.select not in ("best", "last"):
-            raise ConfigError(f"TrainConfig.select must be best or last, got {self.select!r}")
-        if not 0 <= self.label_smoothing < 1:
-            raise ConfigError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        if not 0 < self.warmup < 1:
-            raise ConfigError(f"TrainConfig.warmup must be in (0, 1), got {self.warmup}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        """Rebuild from :meth:`to_dict` output; unknown keys are an error (a typo would be silently ignored)."""
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ConfigError(f"unknown TrainConfig field(s): {', '.join(sorted(unknown))}")
-        return cls(**d)
 
 
 @dataclass
@@ -186,66 +90,6 @@ class FitResult:
     best_epoch: int = 0
     best_val_uar: float = -1.0
     stopped_early: bool = False
-
-
-def _as_input(X: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """``(B, H, W)`` segments -> ``(B, 1, H, W)`` model input on ``device``.
-
-    With one channel the input is channels-last and channels-first at once; the convolutions' weights
-    decide the layout of everything after them (see ``TrainConfig.channels_last``).
-    """
-    return X.to(device, non_blocking=True).unsqueeze(1)
-
-
-def predict_proba(
-    model: torch.nn.Module,
-    X: np.ndarray,
-    batch_size: int = 256,
-    device: str | torch.device | None = None,
-    amp: bool = True,
-) -> np.ndarray:
-    """Class probabilities ``(N, K)`` float32 of segments ``X`` ``(N, H, W)`` (normalised like training).
-
-    Puts ``model`` in eval mode (batch norm uses its running statistics, dropout is off). ``device``
-    defaults to the model's; given, the model is moved there. ``amp``: bf16 autocast where native.
-    """
-    X = check_segments("X", X)
-    device = next(model.parameters()).device if device is None else resolve_device(device)
-    model.to(device).eval()
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(X), batch_size):
-            x = _as_input(torch.from_numpy(X[start : start + batch_size]), device)
-            with autocast(device, amp):
-                logits = model(x)
-            out.append(torch.softmax(logits.float(), dim=1).cpu())
-    return torch.cat(out).numpy()
-
-
-def save_model(model: VGG19, path: str | Path, scaler: MinMaxScaler | None = None) -> None:
-    """Write the model's constructor arguments, weights and input scaler to ``path`` (atomically).
-
-    ``scaler``: the normalisation its inputs need (default: ``model.scaler``, set by :func:`fit`).
-    """
-    scaler = scaler if scaler is not None else model.scaler
-    with atomic_path(path) as tmp:
-        torch.save({"config": model.config, "state_dict": model.state_dict(),
-                    "scaler": scaler.to_dict() if scaler is not None else None}, tmp)
-
-
-def load_model(path: str | Path, device: str | torch.device = "cpu") -> VGG19:
-    """Rebuild a model written by :func:`save_model` (eval mode, on ``device``), its scaler in ``.scaler``.
-
-    Classify segments in dB with ``predict_proba(model, model.scaler.transform(X))``.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no saved classifier here")
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    model = VGG19(**saved["config"])
-    model.load_state_dict(saved["state_dict"])
-    model.scaler = MinMaxScaler.from_dict(saved["scaler"]) if saved.get("scaler") else None
-    return model.to(resolve_device(device)).eval()
 
 
 def _stage(array: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -275,12 +119,12 @@ def _check_inputs(X_train, y_train, X_val, y_val, val_utterances, n_classes: int
     y_val = check_labels("y_val", y_val, len(X_val), n_classes)
     val_utterances = np.asarray(val_utterances)
     if val_utterances.shape != (len(X_val),):
-        raise ConfigError(f"val_utterances must have shape ({len(X_val)},) like X_val, got {val_utterances.shape}")
+        raise DataError(f"val_utterances must have shape ({len(X_val)},) like X_val, got {val_utterances.shape}")
     if X_val.shape[1:] != X_train.shape[1:]:
-        raise ConfigError(f"X_val segments are {X_val.shape[1:]} but X_train segments {X_train.shape[1:]}")
+        raise DataError(f"X_val segments are {X_val.shape[1:]} but X_train segments {X_train.shape[1:]}")
     low, high = float(X_train.min()), float(X_train.max())
     if max(-low, high) > UNNORMALISED:
-        raise ConfigError(f"X_train spans [{low:.1f}, {high:.1f}]: segments must be min-max normalised to [-1, 1] "
+        raise DataError(f"X_train spans [{low:.1f}, {high:.1f}]: segments must be min-max normalised to [-1, 1] "
                          "first (seraug.normalise.MinMaxScaler fitted on the training part)")
     return X_train, y_train, X_val, y_val, val_utterances
 
@@ -413,7 +257,7 @@ def fit(
             started = time.perf_counter()
             for start in range(0, len(order), rank_batch):
                 index = order[start : start + rank_batch]
-                x, y = _as_input(X_all[index], device), y_all[index].to(device, non_blocking=True)
+                x, y = as_input(X_all[index], device), y_all[index].to(device, non_blocking=True)
                 with autocast(device, config.amp):
                     loss = F.cross_entropy(train_model(x), y, label_smoothing=config.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)

@@ -66,7 +66,7 @@ class VGG19(nn.Module):
         head: ``vgg`` (flatten + 3 fully connected layers) or ``gap`` (global average pooling + 1 linear).
 
     The constructor arguments are kept in ``self.config`` so a saved model can be rebuilt
-    (see :func:`seraug.classifier.train.load_model`); ``self.scaler`` is the
+    (see :func:`seraug.classifier.inference.load_model`); ``self.scaler`` is the
     :class:`seraug.normalise.MinMaxScaler` its inputs need once it is trained (None before).
     """
 

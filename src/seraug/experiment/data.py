@@ -18,7 +18,8 @@ from seraug.corpora import load_manifest
 from seraug.download import corpus_root
 from seraug.errors import ConfigError
 from seraug.experiment.config import ExperimentConfig
-from seraug.features import LogMelConfig, extract_features
+from seraug.feature_store import extract_features
+from seraug.features import LogMelConfig
 from seraug.folds import Fold, make_folds, missing_classes
 
 

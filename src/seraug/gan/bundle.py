@@ -5,7 +5,7 @@ Model folder (what ``seraug gan train --out MODEL`` writes)::
     MODEL/model.json     config, class names in order, MinMaxScaler, LogMelConfig, training speakers
     MODEL/weights.pt     generator and discriminator state dicts
     MODEL/latent.npz     the class Gaussians (means, covariances, counts)
-    MODEL/losses.csv     one row per epoch (see seraug.gan.train)
+    MODEL/losses.csv     one row per epoch (see seraug.gan.logger)
     MODEL/checkpoint.pt  the last finished epoch, to resume an interrupted run
     MODEL/tensorboard/   the same curves for TensorBoard, when it is installed
     MODEL/grid.png, quality.json, samples/*.wav   what `seraug gan train` renders after training

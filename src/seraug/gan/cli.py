@@ -10,7 +10,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from seraug.arguments import add_speaker_arguments, chosen_speakers
+from seraug.arguments import add_speaker_arguments, chosen_speakers, speaker_list
 from seraug.errors import ConfigError
 from seraug.gan.config import ARCHS, GANConfig
 
@@ -68,14 +68,26 @@ def add_parser(subparsers, help: str) -> None:
     p = actions.add_parser(
         "report", help="quality report and grids of one or more models, side by side",
         description="For each model: per-class Fréchet distance (band-statistics embedding), recognition rate "
-                    "by a classifier trained on real segments, diversity ratio (mode-collapse flag), printed "
-                    "and saved to OUT/quality_<name>.json; one grid OUT/grid.png with real segments beside "
-                    "each model's; OUT/samples/<name>_<class>_<i>.wav.")
+                    "by a classifier trained on real segments (GAN-test), diversity ratio (mode-collapse flag), "
+                    "with --test-speakers GAN-train (a classifier trained on generated segments only, tested "
+                    "on held-out speakers), with --classifier the Fréchet distances and GAN-train again in the "
+                    "evaluation VGG19's penultimate layer; printed and saved to OUT/quality_<name>.json; one "
+                    "grid OUT/grid.png with real segments beside each model's; OUT/samples/<name>_<class>_<i>.wav.")
     p.add_argument("--model", required=True, action="append", help="model folder (repeat to compare models)")
     p.add_argument("--features", required=True, help="feature store with the real segments to compare with")
     p.add_argument("--out", required=True, help="folder for the report files")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     add_speaker_arguments(p)
+    p.add_argument("--test-speakers", type=speaker_list, metavar="A,B,...",
+                   help="held-out speakers of the feature store (none of the models' training speakers) for "
+                        "GAN-train; they are left out of the real segments compared with")
+    p.add_argument("--classifier", metavar="FILE.pt",
+                   help="a VGG19 saved by seraug.classifier.save_model whose penultimate layer is the learned "
+                        "embedding; if FILE.pt does not exist, one is trained with --classifier-preset on the "
+                        "real segments compared with (not the test speakers) and saved there")
+    p.add_argument("--classifier-preset", default="cpu",
+                   help="the `seraug experiment` preset whose classifier recipe trains FILE.pt (default cpu; "
+                        "smoke for a quick look), always keeping the last epoch")
     _add_report_options(p)
     p.set_defaults(func=_report_command)
 
@@ -109,8 +121,12 @@ def _labelled(X_db, segments, model):
     return model.scaler.transform(X_db[keep]), y
 
 
-def _report(models: dict, X_db, segments, out: Path, args: argparse.Namespace) -> None:
-    """Grid, quality JSON (printed) and WAVs for ``{name: GANModel}``; one model => unsuffixed file names."""
+def _report(models: dict, X_db, segments, out: Path, args: argparse.Namespace, test=None, classifier=None) -> None:
+    """Grid, quality JSON (printed) and WAVs for ``{name: GANModel}``; one model => unsuffixed file names.
+
+    ``test``: ``(X_db, segments)`` of held-out speakers for GAN-train; ``classifier``: a VGG19 whose
+    penultimate layer is the learned embedding (its own scaler maps dB to its input)."""
+    from seraug.classifier import embed
     from seraug.gan.quality import format_report, quality_report
     from seraug.gan.render import real_and_generated, spectrogram_grid, write_wavs
     from seraug.gan.bundle import generate
@@ -126,7 +142,11 @@ def _report(models: dict, X_db, segments, out: Path, args: argparse.Namespace) -
     print(f"wrote {out / 'grid.png'}")
     for name, model in models.items():
         X, y = _labelled(X_db, segments, model)
-        report = quality_report(model, X, y, args.report_n, args.report_seed)
+        X_test, y_test = _labelled(*test, model) if test is not None else (None, None)
+        learned = (lambda Z, m=model: embed(classifier, classifier.scaler.transform(m.scaler.inverse_transform(Z)))
+                   ) if classifier is not None else None
+        report = quality_report(model, X, y, args.report_n, args.report_seed, X_test=X_test, y_test=y_test,
+                                embed=learned)
         path = out / ("quality.json" if single else f"quality_{name}.json")
         path.write_text(json.dumps(report, indent=2))
         print(format_report(report, f"{name} ({model.config.arch}); FD in {report['embedding']}"))
@@ -140,7 +160,7 @@ def _report(models: dict, X_db, segments, out: Path, args: argparse.Namespace) -
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seraug.features import load_features
+    from seraug.feature_store import load_features
     from seraug.gan.train import train_gan
     from seraug.normalise import MinMaxScaler
 
@@ -186,7 +206,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _report_command(args: argparse.Namespace) -> int:
-    from seraug.features import load_features
+    from seraug.feature_store import load_features
     from seraug.gan.bundle import GANModel
 
     models = {}
@@ -194,8 +214,22 @@ def _report_command(args: argparse.Namespace) -> int:
         name = Path(folder).resolve().name
         models[name if name not in models else f"{name}{i}"] = GANModel.load(folder, args.device)
     X_db, segments, _ = load_features(args.features)
+    test = None
+    if args.test_speakers:
+        held = segments["speaker"].isin(args.test_speakers).to_numpy()
+        missing = sorted(set(args.test_speakers) - set(segments["speaker"]))
+        if missing:
+            raise ConfigError(f"--test-speakers {', '.join(missing)} not in {args.features}")
+        for name, model in models.items():
+            seen = sorted(set(model.speakers or []) & set(args.test_speakers))
+            if seen:
+                raise ConfigError(f"{name} was trained on test speaker(s) {', '.join(seen)}: GAN-train needs speakers "
+                                  "the GAN has not seen")
+        test = (X_db[held], segments[held].reset_index(drop=True))
+        X_db, segments = X_db[~held], segments[~held].reset_index(drop=True)
     keep = chosen_speakers(segments, args, "the feature store")
     X_db, segments = X_db[keep], segments[keep].reset_index(drop=True)
+    classifier = _classifier(args, X_db, segments, next(iter(models.values()))) if args.classifier else None
     for name, model in models.items():  # say what the comparison is against: its own speakers or others
         shared = sorted(set(model.speakers or []) & set(segments["speaker"]))
         if model.speakers is None:
@@ -203,5 +237,35 @@ def _report_command(args: argparse.Namespace) -> int:
         elif shared:
             print(f"{name}: compared with segments of its own training speakers {', '.join(shared)}; "
                   "--exclude-speakers (or --speakers) compares it with others")
-    _report(models, X_db, segments, Path(args.out), args)
+    _report(models, X_db, segments, Path(args.out), args, test, classifier)
     return 0
+
+
+def _classifier(args: argparse.Namespace, X_db, segments, model):
+    """The VGG19 of ``--classifier``: loaded, or trained on the real segments (dB) and saved first."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from seraug.classifier import fit, load_model, save_model
+    from seraug.experiment.config import PRESETS
+    from seraug.normalise import MinMaxScaler
+
+    path = Path(args.classifier)
+    if not path.exists():
+        if args.classifier_preset not in PRESETS:
+            raise ConfigError(f"unknown --classifier-preset {args.classifier_preset!r}; choose {', '.join(PRESETS)}")
+        keep = segments["label"].isin(model.class_names).to_numpy()
+        y = np.array([model.class_names.index(label) for label in segments["label"][keep]])
+        scaler = MinMaxScaler().fit(X_db[keep])
+        config = replace(PRESETS[args.classifier_preset].classifier, select="last", device=args.device)
+        print(f"training the embedding's VGG19 ({args.classifier_preset} recipe) on {int(keep.sum())} real segments")
+        empty = np.zeros((0, *X_db.shape[1:]), np.float32)
+        result = fit(scaler.transform(X_db[keep]), y, empty, np.zeros(0, int), np.zeros(0, str),
+                     len(model.class_names), config, scaler=scaler)
+        save_model(result.model, path, scaler)
+        print(f"wrote {path}")
+    classifier = load_model(path, args.device)
+    if classifier.scaler is None:
+        raise ConfigError(f"{path}: the classifier stores no MinMaxScaler (save it with save_model(model, path, scaler))")
+    return classifier

@@ -65,8 +65,8 @@ class GANConfig:
         "channels_last memory format (what cuDNN's and oneDNN's fast bf16 convolutions want)"))
 
     def __post_init__(self) -> None:
-        def bad(name: str, why: str) -> ValueError:
-            return ValueError(f"GANConfig.{name}={getattr(self, name)!r}: {why}")
+        def bad(name: str, why: str) -> ConfigError:
+            return ConfigError(f"GANConfig.{name}={getattr(self, name)!r}: {why}")
 
         if self.arch not in ARCHS:
             raise bad("arch", f"must be one of {', '.join(ARCHS)}")

@@ -10,6 +10,13 @@
 * **Recognition rate**: a logistic regression trained on the real segments' embeddings (all classes)
   labels the generated ones; the fraction given the class they were generated for. Beside it, the
   same classifier's cross-validated recall on real segments of the class, for scale.
+* **GAN-train** (classification accuracy score), when held-out real segments are given (other speakers
+  than the GAN's): the same kind of classifier trained only on generated segments (as many per class),
+  tested on the held-out real ones; its UAR divided by that of the classifier trained on the real
+  segments. Generated segments that carry their class teach a classifier almost as well as real ones.
+* **In a learned embedding**, when a function ``embed`` is given (e.g. the penultimate layer of the
+  evaluation VGG19 trained on the real segments, :func:`seraug.classifier.embed`; FID-style scores use a
+  learned embedding, and this one needs no download): the Fréchet distances and GAN-train again in it.
 * **Diversity ratio**: mean pairwise RMS distance between generated segments, divided by the same
   among real segments of the class. Near 0 means G ignores its code (mode collapse); the class is
   flagged when the ratio falls below ``collapse_ratio`` (by default the model's training threshold,
@@ -17,17 +24,18 @@
 
 A model is called **usable** when every class passes the bars of :data:`USABLE`: FD at most 3 times
 the real-halves floor, recognised at least as often as held-out real segments minus 15 points (the
-GAN-test idea), diversity at least 0.7 of the real class's. The report lists each failure in plain
+GAN-test idea), diversity at least 0.7 of the real class's, and (when measured) GAN-train at least 0.6
+of the real-trained UAR. The report lists each failure in plain
 words (``problems``), so a model that draws one class for every code is called unusable, not tabled.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import scipy.linalg
-import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
@@ -35,13 +43,14 @@ from sklearn.preprocessing import StandardScaler
 
 from seraug.errors import ConfigError
 from seraug.gan.bundle import GANModel, generate
+from seraug.gan.diversity import mean_pairwise_distance
 from seraug.gan.models import IMAGE_SIZE
 from seraug.runtime import check_labels, check_segments
 
 EMBEDDING = ("band statistics: mean and standard deviation over time of each of 32 groups of 4 adjacent mel "
              "bands of the [-1, 1]-normalised segment (64 dimensions)")
 BAND_GROUP = 4
-USABLE = {"fd_factor": 3.0, "recognition_margin": 0.15, "diversity": 0.7}
+USABLE = {"fd_factor": 3.0, "recognition_margin": 0.15, "diversity": 0.7, "gan_train": 0.6}
 """The bars a class must pass for a model to count as usable (see the module docstring)."""
 
 COLUMNS = {
@@ -51,11 +60,10 @@ COLUMNS = {
     "recog gen": "share of generated segments a classifier trained on real ones assigns to their class",
     "recog real": "the same classifier's cross-validated recall on real segments of the class",
     "diversity": "mean pairwise distance of generated segments / of real ones",
+    "FD clf": "Fréchet distance in the learned embedding (when given), generated vs real",
+    "clf floor": "the same between two random halves of the real segments",
 }
 """The report table's column names and what each holds (printed under the table)."""
-
-MAX_PAIRS_SAMPLES = 256
-"""Diversity is measured on at most this many segments (a seeded subset) to bound the cost."""
 
 
 def band_statistics(X: np.ndarray) -> np.ndarray:
@@ -85,18 +93,6 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(max(value, 0.0))
 
 
-def mean_pairwise_distance(X: np.ndarray, seed: int = 0) -> float:
-    """Mean RMS difference between distinct pairs of segments ``(N, ...)`` (0 when all are equal or N < 2)."""
-    X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
-    if len(X) > MAX_PAIRS_SAMPLES:
-        X = X[np.random.default_rng(seed).choice(len(X), MAX_PAIRS_SAMPLES, replace=False)]
-    if len(X) < 2:
-        return 0.0
-    t = torch.from_numpy(X).double()
-    distances = torch.cdist(t, t) / np.sqrt(X.shape[1])
-    return float(distances.sum() / (len(X) * (len(X) - 1)))
-
-
 def _real_recall(classifier, embedding: np.ndarray, y: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
     """Cross-validated recall per class on real segments (NaN when a class has fewer than 2 segments)."""
     counts = np.bincount(y, minlength=n_classes)
@@ -107,6 +103,24 @@ def _real_recall(classifier, embedding: np.ndarray, y: np.ndarray, n_classes: in
     return np.array([np.mean(predicted[y == k] == k) for k in range(n_classes)])
 
 
+def _classifier():
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+
+
+def _uar(predicted: np.ndarray, y: np.ndarray) -> float:
+    """Mean recall over the classes present in ``y``."""
+    return float(np.mean([np.mean(predicted[y == k] == k) for k in np.unique(y)]))
+
+
+def gan_train(train_real: np.ndarray, y: np.ndarray, train_generated: np.ndarray, y_generated: np.ndarray,
+              test: np.ndarray, y_test: np.ndarray) -> dict:
+    """GAN-train in one embedding: the UAR on ``test`` of a classifier fitted on generated rows, of one
+    fitted on real rows, and their ratio (rows are embeddings ``(n, d)``; labels class indices)."""
+    generated = _uar(_classifier().fit(train_generated, y_generated).predict(test), y_test)
+    real = _uar(_classifier().fit(train_real, y).predict(test), y_test)
+    return {"uar_generated": generated, "uar_real": real, "ratio": generated / real if real > 0 else float("nan")}
+
+
 def quality_report(
     model: GANModel,
     X: np.ndarray,
@@ -114,6 +128,9 @@ def quality_report(
     n_per_class: int | None = None,
     seed: int = 0,
     collapse_ratio: float | None = None,
+    X_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    embed: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> dict:
     """Per-class quality of ``model``'s samples against real normalised segments.
 
@@ -126,12 +143,19 @@ def quality_report(
         seed: seeds generation, subsets and folds.
         collapse_ratio: a class is flagged when generated diversity / real diversity is below this or
             NaN (default: ``model.config.collapse_ratio``, the threshold training used).
+        X_test, y_test: held-out real segments (speakers the GAN did not see), normalised like ``X``,
+            for GAN-train; None leaves it out.
+        embed: ``(n, 128, 128)`` segments -> ``(n, d)`` features of a learned embedding (e.g. the
+            evaluation classifier's penultimate layer); None leaves the learned-embedding numbers out.
 
     Returns:
         JSON-able dict: ``embedding`` (what the FD is computed on), ``classes`` (name -> metrics:
         ``n_real``, ``n_generated``, ``frechet_distance``, ``frechet_real_halves``, ``recognition_rate``,
         ``real_recall_cv``, ``diversity_generated``, ``diversity_real``, ``diversity_ratio``,
-        ``mode_collapse``) and ``mean`` over classes. Classes with fewer than 2 real segments are left out.
+        ``mode_collapse``; with ``embed`` also ``frechet_distance_classifier`` and
+        ``frechet_real_halves_classifier``), ``mean`` over classes, and with ``X_test`` ``gan_train``
+        (embedding name -> ``uar_generated``, ``uar_real``, ``ratio``). Classes with fewer than 2 real
+        segments are left out.
 
     Raises:
         ValueError: ``X`` is not ``(N, 128, 128)``, ``y`` not ``(N,)`` class indices, ``n_per_class`` < 2.
@@ -144,7 +168,8 @@ def quality_report(
     if collapse_ratio is None:
         collapse_ratio = model.config.collapse_ratio
     embedding = band_statistics(X)
-    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    learned = embed(X) if embed is not None else None
+    classifier = _classifier()
     real_recall = _real_recall(classifier, embedding, y, n_classes, seed)
     classifier.fit(embedding, y)
     rng = np.random.default_rng(seed)
@@ -171,9 +196,25 @@ def quality_report(
             "diversity_ratio": ratio,
             "mode_collapse": not ratio >= collapse_ratio,  # NaN (e.g. all real segments equal) is flagged too
         }
-    keys = ("frechet_distance", "recognition_rate", "diversity_ratio")
+        if learned is not None:
+            own = learned[y == k]
+            classes[name]["frechet_distance_classifier"] = frechet_distance(own, embed(fake))
+            classes[name]["frechet_real_halves_classifier"] = (frechet_distance(own[halves[0]], own[halves[1]])
+                                                               if len(real) >= 4 else None)
+    keys = ("frechet_distance", "recognition_rate", "diversity_ratio") + (
+        ("frechet_distance_classifier",) if learned is not None else ())
     mean = {key: float(np.mean([c[key] for c in classes.values()])) for key in keys} if classes else {}
-    problems = _problems(classes)
+    trained = {}
+    if X_test is not None and y_test is not None and classes:
+        X_test = check_segments("X_test", X_test, (IMAGE_SIZE, IMAGE_SIZE))
+        y_test = check_labels("y_test", y_test, len(X_test), n_classes)
+        per_class = n_per_class or int(np.bincount(y).max())  # a balanced generated training set
+        kept = [model.class_names.index(name) for name in classes]
+        fakes = [generate(model, k, per_class, seed=seed + 1000 + k) for k in kept]
+        y_fake = np.repeat(kept, per_class)
+        for name, fn in [("band statistics", band_statistics)] + ([("classifier", embed)] if embed else []):
+            trained[name] = gan_train(fn(X), y, np.concatenate([fn(f) for f in fakes]), y_fake, fn(X_test), y_test)
+    problems = _problems(classes) + _gan_train_problems(trained)
     return {
         "usable": bool(classes) and not problems,
         "problems": problems,
@@ -184,7 +225,15 @@ def quality_report(
         "collapse_ratio": collapse_ratio,
         "classes": classes,
         "mean": mean,
+        "gan_train": trained,
     }
+
+
+def _gan_train_problems(trained: dict[str, dict]) -> list[str]:
+    bar = USABLE["gan_train"]
+    return [f"GAN-train ({name}): trained on generated segments, UAR {t['uar_generated']:.2f} on held-out real "
+            f"ones, {t['ratio']:.2f} of the real-trained {t['uar_real']:.2f} (at least {bar:g})"
+            for name, t in trained.items() if not t["ratio"] >= bar]
 
 
 def _problems(classes: dict[str, dict]) -> list[str]:
@@ -208,23 +257,29 @@ def _problems(classes: dict[str, dict]) -> list[str]:
 
 def format_report(report: dict, title: str = "") -> str:
     """The report as a fixed-width table, one row per class, the columns explained, then the verdict."""
+    learned = any("frechet_distance_classifier" in c for c in report["classes"].values())
     header = (f"{'class':12s} {'n':>5s} {'FD gen':>8s} {'FD floor':>9s} {'recog gen':>10s} {'recog real':>10s} "
-              f"{'diversity':>9s}  collapse")
+              f"{'diversity':>9s}  collapse" + (f" {'FD clf':>8s} {'clf floor':>9s}" if learned else ""))
     lines = [title or f"GAN quality ({report['arch']}); FD in {report['embedding']}", header]
 
     def num(value, fmt: str) -> str:
         return format(value, fmt) if value is not None else "-"
 
     for name, c in report["classes"].items():
-        lines.append(f"{name:12s} {c['n_real']:5d} {c['frechet_distance']:8.3f} "
+        lines.append((f"{name:12s} {c['n_real']:5d} {c['frechet_distance']:8.3f} "
                      f"{num(c['frechet_real_halves'], '9.3f')} {c['recognition_rate']:10.2f} "
                      f"{num(c['real_recall_cv'], '10.2f')} {c['diversity_ratio']:9.2f}  "
-                     f"{'YES' if c['mode_collapse'] else 'no'}")
+                     f"{'YES' if c['mode_collapse'] else 'no':8s}"
+                     + (f" {c['frechet_distance_classifier']:8.3f} {num(c['frechet_real_halves_classifier'], '9.3f')}"
+                        if learned else "")).rstrip())
     if report["mean"]:
         m = report["mean"]
         lines.append(f"{'mean':12s} {'':5s} {m['frechet_distance']:8.3f} {'':9s} {m['recognition_rate']:10.2f} "
                      f"{'':10s} {m['diversity_ratio']:9.2f}")
-    lines += [f"  {name}: {meaning}" for name, meaning in COLUMNS.items()]
+    lines += [f"  {name}: {meaning}" for name, meaning in COLUMNS.items() if learned or "clf" not in name]
+    for name, t in report.get("gan_train", {}).items():
+        lines.append(f"GAN-train ({name}): UAR on held-out real segments {t['uar_generated']:.3f} trained on "
+                     f"generated, {t['uar_real']:.3f} trained on real: ratio {t['ratio']:.2f}")
     if report.get("problems"):
         lines.append(f"WARNING: unusable for balancing ({len(report['problems'])} problem(s)):")
         lines += [f"  {problem}" for problem in report["problems"]]

@@ -43,19 +43,15 @@ CUDA also cuDNN autotuning (``cudnn.benchmark``, for the duration of the call).
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 from tqdm.auto import tqdm
 
 from seraug.errors import ConfigError, DataError, TrainingDivergedError
@@ -64,18 +60,14 @@ from seraug.files import atomic_path, check_same_run, data_fingerprint, read_or_
 from seraug.gan.bundle import GANModel, sample_images
 from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
-from seraug.gan.models import ConvEncoder, Generator, build
-from seraug.gan.quality import mean_pairwise_distance
+from seraug.gan.logger import LossLog
+from seraug.gan.models import build
+from seraug.gan.diversity import mean_pairwise_distance
+from seraug.gan.steps import autoencoder_step, gan_step, recalibrate_batch_norm
 from seraug.normalise import MinMaxScaler
 from seraug.runtime import autocast, bf16_available, check_labels, check_segments, epoch_seed, resolve_device
 
 PHASES = ("ae", "gan")
-LOSS_COLUMNS = ["phase", "epoch", "ae_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake",
-                "g_acc", "lr", "samples_per_s", "event"]
-"""Columns of ``losses.csv``, one row per finished epoch (and one per recovery or warning, saying why in ``event``):
-epoch means of the reconstruction MSE (step a); of D's cross-entropy on real and on fake batches, G's
-cross-entropy, D's accuracy on real (right emotion) and fake (said "fake"), and ``g_acc``, how often D
-gave a fake its conditioning class (step c); the learning rate and real segments per second."""
 DIVERSITY_SAMPLES = 16
 """Segments per class generated after every fine-tuning epoch to watch for mode collapse."""
 CALIBRATION_CODES = 256
@@ -84,112 +76,6 @@ CALIBRATION_CODES = 256
 
 class _Diverged(Exception):
     """Internal: this epoch went bad; the message says how."""
-
-
-# ----------------------------------------------------------------------------- one step of each phase
-
-def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torch.optim.Optimizer,
-                     x: torch.Tensor, amp: bool = False) -> torch.Tensor:
-    """One Adam step on the reconstruction MSE of a batch ``x`` ``(B, 1, 128, 128)``; returns the loss (0-d)."""
-    with autocast(x.device, amp):
-        reconstruction = generator(encoder(x))
-    loss = F.mse_loss(reconstruction.float(), x.float())
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    return loss.detach()
-
-
-def _d_update(discriminator: ConvEncoder, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-              targets: torch.Tensor, amp: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """One D step on one batch; per-sample losses and hits (argmax == target), both ``(B,)``."""
-    with autocast(x.device, amp):
-        logits = discriminator(x)
-    losses = F.cross_entropy(logits.float(), targets, reduction="none")
-    optimizer.zero_grad(set_to_none=True)
-    losses.mean().backward()
-    optimizer.step()
-    return losses.detach(), (logits.argmax(1) == targets).detach()
-
-
-CodeSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
-"""``n -> (codes (n, latent_dim), conditioning classes (n,))``, both on the training device."""
-
-
-def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.optim.Optimizer,
-             opt_d: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, sample_codes: CodeSampler,
-             arch: str = "proposed", amp: bool = False) -> torch.Tensor:
-    """One fine-tuning step on a batch of real segments: D, then G (D's targets: real -> y, fake -> K).
-
-    Args:
-        x: real segments ``(B, 1, 128, 128)``; y: their classes ``(B,)``.
-        sample_codes: draws the codes and conditioning classes of the fakes.
-        arch: how the batches are formed.
-
-            * ``proposed`` (paper, Sections 2.2-2.3): D on the real batch, then on a separate batch of
-              B fakes, one optimiser step each; G on those same B fakes.
-            * ``bagan`` (BAGAN's code): D on one batch of the B real segments and ceil(B / K) fakes, one
-              optimiser step; G on a fresh batch of B + ceil(B / K) codes.
-
-    Returns:
-        ``(6,)`` float tensor: D loss on real, D loss on fake, G loss, D accuracy on real, D accuracy
-        on fake, and the fraction of G's fakes that D gave their conditioning class.
-    """
-    n_classes = discriminator.head.out_features - 1
-    if arch == "proposed":
-        z, conditioning = sample_codes(len(x))
-        with autocast(x.device, amp):
-            fake = generator(z)
-        loss_real, hit_real = _d_update(discriminator, opt_d, x, y, amp)
-        fake_targets = torch.full_like(conditioning, n_classes)
-        loss_fake, hit_fake = _d_update(discriminator, opt_d, fake.detach(), fake_targets, amp)
-    else:
-        z, conditioning = sample_codes(math.ceil(len(x) / n_classes))
-        with torch.no_grad(), autocast(x.device, amp):
-            fake = generator(z)
-        fake_targets = torch.full_like(conditioning, n_classes)
-        losses, hits = _d_update(discriminator, opt_d, torch.cat([x, fake.to(x.dtype)]), torch.cat([y, fake_targets]),
-                                 amp)
-        (loss_real, loss_fake), (hit_real, hit_fake) = losses.split([len(x), len(z)]), hits.split([len(x), len(z)])
-        z, conditioning = sample_codes(len(x) + len(z))
-        with autocast(x.device, amp):
-            fake = generator(z)
-    discriminator.requires_grad_(False)
-    with autocast(x.device, amp):
-        logits = discriminator(fake)
-    g_loss = F.cross_entropy(logits.float(), conditioning)
-    opt_g.zero_grad(set_to_none=True)
-    g_loss.backward()
-    opt_g.step()
-    discriminator.requires_grad_(True)
-    fooled = (logits.argmax(1) == conditioning).float().mean()
-    return torch.stack([loss_real.mean(), loss_fake.mean(), g_loss.detach(), hit_real.float().mean(),
-                        hit_fake.float().mean(), fooled.detach()])
-
-
-@torch.no_grad()
-def recalibrate_batch_norm(net: nn.Module, batches: Iterable[torch.Tensor]) -> None:
-    """Set the running mean and variance of every batch norm in ``net`` to their averages over ``batches``.
-
-    Each batch goes through ``net`` with batch norm using batch statistics and dropout off (as in
-    eval mode); the running statistics become the plain average over all batches (like
-    ``torch.optim.swa_utils.update_bn``, which however leaves dropout on). Weights are untouched and
-    ``net``'s train/eval mode is restored. No-op for a net without batch norm (BAGAN).
-    """
-    norms = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
-    if not norms:
-        return
-    was_training, momenta = net.training, [norm.momentum for norm in norms]
-    net.eval()
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # None = cumulative average over the batches seen since the reset
-        norm.train()
-    for x in batches:
-        net(x)
-    for norm, momentum in zip(norms, momenta):
-        norm.momentum = momentum
-    net.train(was_training)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -227,10 +113,9 @@ class _Run:
         self.gaussians: ClassGaussians | None = None
         self.real_diversity = [mean_pairwise_distance(X[y == k], config.seed) for k in range(self.n_classes)]
         self.watched: list[bool] = []  # per class: checked for mode collapse in fine-tuning
-        self.history: list[dict] = []
         self.last_good: bytes | None = None
         self.progress = progress
-        self.tensorboard = _tensorboard(out_dir)
+        self.losses = LossLog(out_dir, progress)  # losses.csv, TensorBoard, events on the console
 
     # --- batches and checks
 
@@ -363,7 +248,7 @@ class _Run:
         optimizers = {"opt_ae": self.opt_ae, "opt_g": self.opt_g, "opt_d": self.opt_d}
         return {
             "config": self.config.to_dict(), "fingerprint": self.fingerprint, "phase": self.phase, "epoch": self.epoch,
-            "recoveries": self.recoveries, "lr_scale": self.lr_scale, "history": self.history,
+            "recoveries": self.recoveries, "lr_scale": self.lr_scale, "history": self.losses.rows,
             "gaussians": self.gaussians.to_dict() if self.gaussians else None, "watched": self.watched,
             "encoder": self.encoder.state_dict() if self.phase == "ae" else None,
             "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
@@ -382,7 +267,7 @@ class _Run:
     def restore(self, blob: bytes) -> None:
         s = torch.load(io.BytesIO(blob), map_location=self.device, weights_only=False)
         self.phase, self.epoch, self.recoveries, self.lr_scale = s["phase"], s["epoch"], s["recoveries"], s["lr_scale"]
-        self.history, self.watched = s["history"], s["watched"]
+        self.losses.rows, self.watched = s["history"], s["watched"]
         self.gaussians = ClassGaussians.from_dict(s["gaussians"]) if s["gaussians"] else None
         if s["encoder"] is not None:
             self.encoder.load_state_dict(s["encoder"])
@@ -409,37 +294,10 @@ class _Run:
         return True
 
     def log(self, row: dict) -> None:
-        self.history.append({column: row.get(column, "") for column in LOSS_COLUMNS})
-        if self.out_dir:
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, LOSS_COLUMNS)
-            writer.writeheader()
-            writer.writerows(self.history)
-            with atomic_path(self.out_dir / "losses.csv") as tmp:
-                tmp.write_text(buffer.getvalue())
-        if self.tensorboard:
-            step = self.epoch + (self.config.ae_epochs if self.phase == "gan" else 0)
-            for key, value in row.items():
-                if isinstance(value, float):
-                    self.tensorboard.add_scalar(f"{self.phase}/{key}", value, step)
-        if self.progress and row.get("event"):
-            tqdm.write(f"gan: {row['event']}")
+        self.losses.add(row, step=self.epoch + (self.config.ae_epochs if self.phase == "gan" else 0))
 
     def close(self) -> None:
-        """Flush and close the TensorBoard writer (if any)."""
-        if self.tensorboard:
-            self.tensorboard.close()
-
-
-def _tensorboard(out_dir: Path | None):
-    """A SummaryWriter in ``out_dir/tensorboard`` when tensorboard is installed, else None."""
-    if out_dir is None:
-        return None
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        return None
-    return SummaryWriter(str(out_dir / "tensorboard"))
+        self.losses.close()
 
 
 def _validate(X: np.ndarray, y: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -513,7 +371,7 @@ def train_gan(
             with tqdm(total=total, desc=f"gan ({config.arch})", unit="epoch", disable=not progress) as bar:
                 def show() -> None:
                     bar.n = run.epoch + (config.ae_epochs if run.phase == "gan" else 0)
-                    last = run.history[-1] if run.history else {}
+                    last = run.losses.rows[-1] if run.losses.rows else {}
                     bar.set_postfix({k: f"{last[k]:.4g}" for k in ("ae_loss", "d_loss_real", "g_loss")
                                      if isinstance(last.get(k), float)})
 

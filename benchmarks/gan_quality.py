@@ -1,0 +1,134 @@
+"""Which GAN settings give samples worth training on: quality of GAN variants on one EmoDB fold.
+
+    python benchmarks/gan_quality.py [--variants NAME,NAME] [--fold group-1] [--out runs/gan-quality]
+                                     [--data ../shared/data]
+
+On the training speakers of one fold of the README's main command (``--folds groups --n-groups 5``),
+every variant trains a GAN on the real training segments (min-max normalised on them); the evaluation
+VGG19 (the ``cpu`` preset's recipe) is trained once on the same segments and gives the learned
+embedding. Each variant is then scored by :func:`seraug.gan.quality_report` against the real training
+segments and the fold's two held-out test speakers: per class the Fréchet distance over its real-halves
+floor in the band-statistics and in the VGG19 embedding, GAN-test (generated recognised minus real
+recall), diversity, and GAN-train (a classifier trained on generated segments only, tested on the test
+speakers, over the same classifier trained on real ones), with the seconds the GAN took to train. The
+first variant is the baseline of the ``vs base`` column. Models, the classifier and one grid of real
+beside generated segments per class (``grid.png``) land in ``--out``; a re-run reuses finished models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from seraug.classifier import embed, fit, load_model, save_model
+from seraug.corpora import load_manifest
+from seraug.experiment import PRESETS
+from seraug.feature_store import extract_features
+from seraug.folds import make_folds
+from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan
+from seraug.normalise import MinMaxScaler
+
+PAPER = PRESETS["cpu"].gan
+NO_DROPOUT = replace(PAPER, dropout=0.0)
+FAST_AE = replace(NO_DROPOUT, ae_lr=1e-3)
+FAST_GAN = replace(FAST_AE, gan_lr=1e-4)
+VARIANTS: dict[str, GANConfig] = {
+    "cpu-preset": PAPER,
+    "no-dropout": NO_DROPOUT,
+    "+ae-lr-1e-3": FAST_AE,
+    "+gan-lr-1e-4": FAST_GAN,
+    "+10-ae-epochs": replace(FAST_GAN, ae_epochs=10),
+    "bagan": replace(PAPER, arch="bagan"),
+}
+"""name -> GAN config. ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings
+(dropout 0.2 after every layer, autoencoder Adam 5e-5, fine-tuning Adam 1e-6) at the preset's width
+1/16 and 4 + 2 epochs; each row after it changes the row above as its name says; ``bagan`` is the
+original BAGAN at the preset's size."""
+
+
+def fold_data(data: Path, fold_name: str, out: Path):
+    """Normalised training and test segments of one fold, their classes, the class names and the scaler."""
+    manifest = load_manifest("emodb", data / "emodb")
+    X, segments = extract_features(manifest, out / "features", progress=False)
+    fold = next(f for f in make_folds(manifest, "groups", n_groups=5, validation_fraction=0, seed=0)
+                if f.name == fold_name)
+    labels = sorted(manifest["label"].unique())
+    y = np.searchsorted(labels, segments["label"].to_numpy())
+    train = segments["utterance"].isin(set(fold.train)).to_numpy()
+    test = segments["utterance"].isin(set(fold.test)).to_numpy()
+    scaler = MinMaxScaler().fit(X[train])
+    return scaler.transform(X[train]), y[train], scaler.transform(X[test]), y[test], labels, scaler
+
+
+def classifier(X: np.ndarray, y: np.ndarray, n_classes: int, scaler: MinMaxScaler, path: Path):
+    """The evaluation VGG19 (``cpu`` recipe) trained on the real training segments; saved and reused."""
+    if not path.exists():
+        config = replace(PRESETS["cpu"].classifier, device="cpu")
+        empty = np.zeros((0, *X.shape[1:]), np.float32)
+        result = fit(X, y, empty, np.zeros(0, int), np.zeros(0, str), n_classes, config, progress=False,
+                     scaler=scaler)
+        save_model(result.model, path, scaler)
+    return load_model(path)
+
+
+def summary(report: dict, seconds: float) -> dict:
+    """One table row: class means of the report's numbers."""
+    classes = report["classes"].values()
+
+    def over_floor(key: str, floor: str) -> float:
+        return float(np.mean([c[key] / c[floor] for c in classes if c[floor]]))
+
+    return {
+        "GAN s": seconds,
+        "FD/floor": over_floor("frechet_distance", "frechet_real_halves"),
+        "FD/floor clf": over_floor("frechet_distance_classifier", "frechet_real_halves_classifier"),
+        "GAN-test gap": float(np.mean([c["recognition_rate"] - c["real_recall_cv"] for c in classes])),
+        "diversity": report["mean"]["diversity_ratio"],
+        "GAN-train": report["gan_train"]["band statistics"]["ratio"],
+        "GAN-train clf": report["gan_train"]["classifier"]["ratio"],
+        "usable": report["usable"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument("--fold", default="group-1", help="fold of the main command (group-1 .. group-5)")
+    parser.add_argument("--out", default="runs/gan-quality", help="folder for models, classifier and grid")
+    parser.add_argument("--data", default="../shared/data", help="folder holding emodb/")
+    args = parser.parse_args()
+    out = Path(args.out) / args.fold
+    X, y, X_test, y_test, labels, scaler = fold_data(Path(args.data), args.fold, out)
+    vgg = classifier(X, y, len(labels), scaler, out / "classifier.pt")
+    rows, models = {}, {}
+    for name in args.variants.split(","):
+        started = time.perf_counter()
+        models[name] = train_gan(X, y, len(labels), VARIANTS[name], out / name, "cpu", class_names=labels,
+                                 scaler=scaler, progress=False)
+        seconds = time.perf_counter() - started
+        report = quality_report(models[name], X, y, seed=0, X_test=X_test, y_test=y_test,
+                                embed=lambda Z: embed(vgg, Z))
+        (out / name / "quality_benchmark.json").write_text(json.dumps(report, indent=1))
+        rows[name] = summary(report, seconds)
+        print(f"{name}: done", flush=True)
+    spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),
+                     title=f"EmoDB {args.fold} training speakers: real beside each variant's segments")
+    base = rows[next(iter(rows))]["FD/floor clf"]
+    keys = list(next(iter(rows.values())))
+    print(f"\nEmoDB fold {args.fold}: {len(X)} training segments, {len(X_test)} test segments, {len(labels)} classes")
+    print("| variant | " + " | ".join(keys) + " | FD/floor clf vs base |")
+    print("| --- " * (len(keys) + 2) + "|")
+    for name, row in rows.items():
+        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()]
+        print(f"| {name} | " + " | ".join(cells) + f" | {row['FD/floor clf'] / base:.2f}x |")
+    print("bars for usable: FD/floor <= 3, GAN-test gap >= -0.15, diversity >= 0.7, GAN-train >= 0.6")
+    print(f"wrote {out / 'grid.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""One optimiser step of each training phase, and the batch-norm recalibration between them; the run
+that calls them, epoch after epoch, is :mod:`seraug.gan.train`.
+
+Shapes: real segments ``x`` are ``(B, 1, 128, 128)`` in [-1, 1], classes ``y`` ``(B,)`` int64; D has
+K + 1 outputs, the last one meaning "fake".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seraug.gan.models import ConvEncoder, Generator
+from seraug.runtime import autocast
+
+
+def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torch.optim.Optimizer,
+                     x: torch.Tensor, amp: bool = False) -> torch.Tensor:
+    """One Adam step on the reconstruction MSE of a batch ``x`` ``(B, 1, 128, 128)``; returns the loss (0-d)."""
+    with autocast(x.device, amp):
+        reconstruction = generator(encoder(x))
+    loss = F.mse_loss(reconstruction.float(), x.float())
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+def _d_update(discriminator: ConvEncoder, optimizer: torch.optim.Optimizer, x: torch.Tensor,
+              targets: torch.Tensor, amp: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """One D step on one batch; per-sample losses and hits (argmax == target), both ``(B,)``."""
+    with autocast(x.device, amp):
+        logits = discriminator(x)
+    losses = F.cross_entropy(logits.float(), targets, reduction="none")
+    optimizer.zero_grad(set_to_none=True)
+    losses.mean().backward()
+    optimizer.step()
+    return losses.detach(), (logits.argmax(1) == targets).detach()
+
+
+CodeSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
+"""``n -> (codes (n, latent_dim), conditioning classes (n,))``, both on the training device."""
+
+
+def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.optim.Optimizer,
+             opt_d: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, sample_codes: CodeSampler,
+             arch: str = "proposed", amp: bool = False) -> torch.Tensor:
+    """One fine-tuning step on a batch of real segments: D, then G (D's targets: real -> y, fake -> K).
+
+    Args:
+        x: real segments ``(B, 1, 128, 128)``; y: their classes ``(B,)``.
+        sample_codes: draws the codes and conditioning classes of the fakes.
+        arch: how the batches are formed.
+
+            * ``proposed`` (paper, Sections 2.2-2.3): D on the real batch, then on a separate batch of
+              B fakes, one optimiser step each; G on those same B fakes.
+            * ``bagan`` (BAGAN's code): D on one batch of the B real segments and ceil(B / K) fakes, one
+              optimiser step; G on a fresh batch of B + ceil(B / K) codes.
+
+    Returns:
+        ``(6,)`` float tensor: D loss on real, D loss on fake, G loss, D accuracy on real, D accuracy
+        on fake, and the fraction of G's fakes that D gave their conditioning class.
+    """
+    n_classes = discriminator.head.out_features - 1
+    if arch == "proposed":
+        z, conditioning = sample_codes(len(x))
+        with autocast(x.device, amp):
+            fake = generator(z)
+        loss_real, hit_real = _d_update(discriminator, opt_d, x, y, amp)
+        fake_targets = torch.full_like(conditioning, n_classes)
+        loss_fake, hit_fake = _d_update(discriminator, opt_d, fake.detach(), fake_targets, amp)
+    else:
+        z, conditioning = sample_codes(math.ceil(len(x) / n_classes))
+        with torch.no_grad(), autocast(x.device, amp):
+            fake = generator(z)
+        fake_targets = torch.full_like(conditioning, n_classes)
+        losses, hits = _d_update(discriminator, opt_d, torch.cat([x, fake.to(x.dtype)]), torch.cat([y, fake_targets]),
+                                 amp)
+        (loss_real, loss_fake), (hit_real, hit_fake) = losses.split([len(x), len(z)]), hits.split([len(x), len(z)])
+        z, conditioning = sample_codes(len(x) + len(z))
+        with autocast(x.device, amp):
+            fake = generator(z)
+    discriminator.requires_grad_(False)
+    with autocast(x.device, amp):
+        logits = discriminator(fake)
+    g_loss = F.cross_entropy(logits.float(), conditioning)
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    discriminator.requires_grad_(True)
+    fooled = (logits.argmax(1) == conditioning).float().mean()
+    return torch.stack([loss_real.mean(), loss_fake.mean(), g_loss.detach(), hit_real.float().mean(),
+                        hit_fake.float().mean(), fooled.detach()])
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(net: nn.Module, batches: Iterable[torch.Tensor]) -> None:
+    """Set the running mean and variance of every batch norm in ``net`` to their averages over ``batches``.
+
+    Each batch goes through ``net`` with batch norm using batch statistics and dropout off (as in
+    eval mode); the running statistics become the plain average over all batches (like
+    ``torch.optim.swa_utils.update_bn``, which however leaves dropout on). Weights are untouched and
+    ``net``'s train/eval mode is restored. No-op for a net without batch norm (BAGAN).
+    """
+    norms = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    if not norms:
+        return
+    was_training, momenta = net.training, [norm.momentum for norm in norms]
+    net.eval()
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # None = cumulative average over the batches seen since the reset
+        norm.train()
+    for x in batches:
+        net(x)
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+    net.train(was_training)
