@@ -30,7 +30,7 @@ def add_parser(subparsers, help: str) -> None:
                         "either case)")
     p.add_argument("--seeds", default="1", help="comma-separated seeds (default %(default)s)")
     p.add_argument("--preset", choices=[*PRESETS, *DEPRECATED_PRESETS], default="cpu",
-                   help="cpu (default): VGG19 at width 1/4 with a one-cycle schedule, every fold, tables worth "
+                   help="cpu (default): VGG19 at width 1/8 with a one-cycle schedule, every fold, tables worth "
                         "reading on 2 CPU cores; smoke: tiny networks, 2 folds, minutes (numbers say little); "
                         "paper: the paper's full-width networks, every fold (for a GPU); quick: old name of smoke")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,

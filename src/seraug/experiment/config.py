@@ -53,7 +53,7 @@ class Preset:
 PRESETS = {
     "smoke": Preset(TrainConfig(width=1 / 16, epochs=12, patience=5, batch_size=32, lr=1e-3),
                     GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), max_folds=2),
-    "cpu": Preset(TrainConfig(width=1 / 4, head="gap", dropout=0.3, epochs=16, batch_size=32, lr=3e-3,
+    "cpu": Preset(TrainConfig(width=1 / 8, head="gap", dropout=0.3, epochs=20, batch_size=32, lr=3e-3,
                               weight_decay=0.05, schedule="onecycle", select="last", label_smoothing=0.1),
                   GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), validation_fraction=0),
     "paper": Preset(TrainConfig(width=1.0, epochs=60, patience=10, batch_size=64, lr=1e-4),
