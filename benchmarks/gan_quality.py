@@ -43,6 +43,8 @@ VARIANTS: dict[str, GANConfig] = {
     "+ae-lr-1e-3": FAST_AE,
     "+gan-lr-1e-4": FAST_GAN,
     "+10-ae-epochs": replace(FAST_GAN, ae_epochs=10),
+    "+width-0.25": replace(FAST_GAN, ae_epochs=10, width=1 / 4),
+    "+40-ae-4-gan-epochs": PRESETS["cpu"].gan_tuned,  # = replace(FAST_GAN, width=1 / 4, ae_epochs=40, gan_epochs=4)
     "bagan": replace(PAPER, arch="bagan"),
 }
 """name -> GAN config. ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings

@@ -104,14 +104,19 @@ def _signal(strategy: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: 
             plan["label"].value_counts())
 
 
-def _gan(arch: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
+def _gan(kind: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
     """The real segments, plus generated ones for every class up to the majority's count.
+
+    ``kind``: ``proposed`` or ``bagan`` (the preset's ``gan`` config with that architecture) or
+    ``tuned`` (the preset's ``gan_tuned`` config).
 
     ``work``: a folder for the GAN's checkpoints, so an interrupted cell resumes its GAN training.
     The run's first cell of each GAN strategy also writes its examples (:func:`write_examples`).
     """
     X, y, counts = _as_is(data, cell, train, scaler, work)
-    sampler = GANOverSampler(config=replace(data.config.sizes.gan, arch=arch), random_state=cell.seed,
+    sizes = data.config.sizes
+    config = sizes.gan_tuned if kind == "tuned" else replace(sizes.gan, arch=kind)
+    sampler = GANOverSampler(config=config, random_state=cell.seed,
                              device=data.config.device, out_dir=work / "gan" if work else None)
     X_out, y_out = sampler.fit_resample(X, y)
     examples = Path(data.config.out) / "examples"
@@ -132,6 +137,9 @@ BALANCERS: dict[str, Balancer] = {b.name: b for b in (
     Balancer("gan", "the proposed GAN fills every class up to the majority", partial(_gan, "proposed"),
              gan="proposed"),
     Balancer("bagan", "the original BAGAN, likewise", partial(_gan, "bagan"), gan="bagan"),
+    Balancer("gan_tuned", "the proposed GAN with the settings that made its samples usable at the preset's "
+             "scale (the preset's gan_tuned: no dropout, faster rates, wider, more epochs)", partial(_gan, "tuned"),
+             gan="proposed"),
 )}
 """Every strategy of ``seraug experiment``, by name."""
 

@@ -33,7 +33,11 @@ class Preset:
 
     Attributes:
         classifier: the VGG19's training config (:class:`seraug.classifier.TrainConfig`).
-        gan: the GAN's config (:class:`seraug.gan.GANConfig`); ``arch`` and ``seed`` are set per cell.
+        gan: the GAN's config (:class:`seraug.gan.GANConfig`) for ``gan`` and ``bagan``: the paper's
+            settings at the preset's size; ``arch`` and ``seed`` are set per cell.
+        gan_tuned: the config of the ``gan_tuned`` strategy, the proposed network with the settings
+            that made its samples usable at this scale (``benchmarks/gan_quality.py``); None where
+            none were measured (the strategy is then refused).
         validation_fraction: share of a fold's training speakers that validate (early stopping); 0
             for none, with ``classifier.select="last"`` (every training speaker then trains).
         max_folds: use only the first N folds (None: all).
@@ -41,6 +45,7 @@ class Preset:
 
     classifier: TrainConfig
     gan: GANConfig
+    gan_tuned: GANConfig | None = None
     validation_fraction: float = 0.1
     max_folds: int | None = None
 
@@ -52,10 +57,14 @@ class Preset:
 
 PRESETS = {
     "smoke": Preset(TrainConfig(width=1 / 16, epochs=12, patience=5, batch_size=32, lr=1e-3),
-                    GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), max_folds=2),
+                    GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2),
+                    GANConfig(width=1 / 16, dropout=0.0, ae_lr=1e-3, gan_lr=1e-4, ae_epochs=4, gan_epochs=2),
+                    max_folds=2),
     "cpu": Preset(TrainConfig(width=1 / 8, head="gap", dropout=0.3, epochs=20, batch_size=32, lr=3e-3,
                               weight_decay=0.05, schedule="onecycle", select="last", label_smoothing=0.1),
-                  GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2), validation_fraction=0),
+                  GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2),
+                  GANConfig(width=1 / 4, dropout=0.0, ae_lr=1e-3, gan_lr=1e-4, ae_epochs=40, gan_epochs=4),
+                  validation_fraction=0),
     "paper": Preset(TrainConfig(width=1.0, epochs=60, patience=10, batch_size=64, lr=1e-4),
                     GANConfig(width=1.0, ae_epochs=50, gan_epochs=50)),
 }
@@ -120,6 +129,9 @@ class ExperimentConfig:
             self.preset = DEPRECATED_PRESETS[self.preset]
         if not isinstance(self.preset, Preset) and self.preset not in PRESETS:
             raise ConfigError(f"unknown preset {self.preset!r}; choose {', '.join(PRESETS)}")
+        if "gan_tuned" in self.strategies and self.sizes.gan_tuned is None:
+            raise ConfigError("strategy gan_tuned has no measured settings at this preset; use gan, or the cpu or "
+                              "smoke preset")
         if "full" in self.strategies and self.protocol != "table2":
             raise ConfigError("strategy 'full' (the training part before removal) only exists in table2")
         noisy = [s for s in self.strategies if BALANCERS[s].needs_noise]
@@ -134,7 +146,8 @@ class ExperimentConfig:
         if self.amp is None:
             return preset
         return replace(preset, classifier=replace(preset.classifier, amp=self.amp),
-                       gan=replace(preset.gan, amp=self.amp))
+                       gan=replace(preset.gan, amp=self.amp),
+                       gan_tuned=replace(preset.gan_tuned, amp=self.amp) if preset.gan_tuned else None)
 
 
 GRID_FIELDS = ("out", "strategies", "seeds", "only", "reduce", "max_folds", "device", "compile", "versions",
