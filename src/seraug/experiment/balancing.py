@@ -137,8 +137,8 @@ BALANCERS: dict[str, Balancer] = {b.name: b for b in (
     Balancer("gan", "the proposed GAN fills every class up to the majority", partial(_gan, "proposed"),
              gan="proposed"),
     Balancer("bagan", "the original BAGAN, likewise", partial(_gan, "bagan"), gan="bagan"),
-    Balancer("gan_tuned", "the proposed GAN with the settings that made its samples usable at the preset's "
-             "scale (the preset's gan_tuned: no dropout, faster rates, wider, more epochs)", partial(_gan, "tuned"),
+    Balancer("gan_tuned", "the proposed GAN with the settings that brought its samples closest to usable at the "
+             "preset's scale (its gan_tuned: no dropout, faster rates, wider, more epochs)", partial(_gan, "tuned"),
              gan="proposed"),
 )}
 """Every strategy of ``seraug experiment``, by name."""

@@ -36,8 +36,8 @@ class Preset:
         gan: the GAN's config (:class:`seraug.gan.GANConfig`) for ``gan`` and ``bagan``: the paper's
             settings at the preset's size; ``arch`` and ``seed`` are set per cell.
         gan_tuned: the config of the ``gan_tuned`` strategy, the proposed network with the settings
-            that made its samples usable at this scale (``benchmarks/gan_quality.py``); None where
-            none were measured (the strategy is then refused).
+            that brought its samples closest to usable at this scale (``benchmarks/gan_quality.py``);
+            None where none were measured (the strategy is then refused).
         validation_fraction: share of a fold's training speakers that validate (early stopping); 0
             for none, with ``classifier.select="last"`` (every training speaker then trains).
         max_folds: use only the first N folds (None: all).
