@@ -12,7 +12,8 @@ floor in the band-statistics and in the VGG19 embedding, GAN-test (generated rec
 recall), diversity, and GAN-train (a classifier trained on generated segments only, tested on the test
 speakers, over the same classifier trained on real ones), with the seconds the GAN took to train. The
 first variant is the baseline of the ``vs base`` column. Models, the classifier and one grid of real
-beside generated segments per class (``grid.png``) land in ``--out``; a re-run reuses finished models.
+beside generated segments per class (``grid.png``) land in ``--out``; a re-run reuses finished models
+(their ``GAN s`` is then the time to load them, not to train them).
 """
 
 from __future__ import annotations
