@@ -212,8 +212,10 @@ def quality_report(
         kept = [model.class_names.index(name) for name in classes]
         fakes = [generate(model, k, per_class, seed=seed + 1000 + k) for k in kept]
         y_fake = np.repeat(kept, per_class)
-        for name, fn in [("band statistics", band_statistics)] + ([("classifier", embed)] if embed else []):
-            trained[name] = gan_train(fn(X), y, np.concatenate([fn(f) for f in fakes]), y_fake, fn(X_test), y_test)
+        spaces = [("band statistics", band_statistics, embedding)] + (
+            [("classifier", embed, learned)] if learned is not None else [])
+        for name, fn, real_rows in spaces:  # the real segments' embeddings are the ones computed above
+            trained[name] = gan_train(real_rows, y, np.concatenate([fn(f) for f in fakes]), y_fake, fn(X_test), y_test)
     problems = _problems(classes) + _gan_train_problems(trained)
     return {
         "usable": bool(classes) and not problems,
