@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seraug.classifier import embed, fit, load_model, save_model
+from seraug.classifier import embed, fit_or_load
 from seraug.corpora import load_manifest
 from seraug.experiment import PRESETS
 from seraug.feature_store import extract_features
@@ -55,7 +55,8 @@ original BAGAN at the preset's size."""
 
 
 def fold_data(data: Path, fold_name: str, out: Path):
-    """Normalised training and test segments of one fold, their classes, the class names and the scaler."""
+    """Normalised training and test segments of one fold, their classes, the class names, the scaler and
+    the training segments in dB (for :func:`seraug.classifier.fit_or_load`)."""
     manifest = load_manifest("emodb", data / "emodb")
     X, segments = extract_features(manifest, out / "features", progress=False)
     fold = next(f for f in make_folds(manifest, "groups", n_groups=5, validation_fraction=0, seed=0)
@@ -65,18 +66,7 @@ def fold_data(data: Path, fold_name: str, out: Path):
     train = segments["utterance"].isin(set(fold.train)).to_numpy()
     test = segments["utterance"].isin(set(fold.test)).to_numpy()
     scaler = MinMaxScaler().fit(X[train])
-    return scaler.transform(X[train]), y[train], scaler.transform(X[test]), y[test], labels, scaler
-
-
-def classifier(X: np.ndarray, y: np.ndarray, n_classes: int, scaler: MinMaxScaler, path: Path):
-    """The evaluation VGG19 (``cpu`` recipe) trained on the real training segments; saved and reused."""
-    if not path.exists():
-        config = replace(PRESETS["cpu"].classifier, device="cpu")
-        empty = np.zeros((0, *X.shape[1:]), np.float32)
-        result = fit(X, y, empty, np.zeros(0, int), np.zeros(0, str), n_classes, config, progress=False,
-                     scaler=scaler)
-        save_model(result.model, path, scaler)
-    return load_model(path)
+    return scaler.transform(X[train]), y[train], scaler.transform(X[test]), y[test], labels, scaler, X[train]
 
 
 def summary(report: dict, seconds: float) -> dict:
@@ -106,8 +96,11 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/data", help="folder holding emodb/")
     args = parser.parse_args()
     out = Path(args.out) / args.fold
-    X, y, X_test, y_test, labels, scaler = fold_data(Path(args.data), args.fold, out)
-    vgg = classifier(X, y, len(labels), scaler, out / "classifier.pt")
+    X, y, X_test, y_test, labels, scaler, X_db = fold_data(Path(args.data), args.fold, out)
+    # The evaluation VGG19 (cpu recipe) on the real training segments, saved and reused; its scaler is
+    # fitted on the same segments as the GANs' one, so both see the same normalised inputs.
+    vgg = fit_or_load(out / "classifier.pt", X_db, y, len(labels), replace(PRESETS["cpu"].classifier, device="cpu"),
+                      progress=False)
     rows, models = {}, {}
     for name in args.variants.split(","):
         started = time.perf_counter()

@@ -51,6 +51,23 @@ def run(data: dict[str, np.ndarray], config: TrainConfig, checkpoint_dir=None):
                int(data["n_classes"]), config, checkpoint_dir=checkpoint_dir, progress=False)
 
 
+def kill_in_epoch(epoch: int, data, config: TrainConfig, checkpoint_dir, monkeypatch) -> None:
+    """Run ``config`` with checkpoints and interrupt it (KeyboardInterrupt) while it validates ``epoch``,
+    i.e. after that epoch's steps and before its checkpoint: the checkpoint holds epoch ``epoch - 1``."""
+    real_evaluate, calls = train_module.evaluate, []
+
+    def killed(*args):
+        calls.append(1)
+        if len(calls) == epoch:
+            raise KeyboardInterrupt
+        return real_evaluate(*args)
+
+    monkeypatch.setattr(train_module, "evaluate", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run(data, config, checkpoint_dir=checkpoint_dir)
+    monkeypatch.setattr(train_module, "evaluate", real_evaluate)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """Tiny models gain nothing from a second thread, and on a busy 2-core machine OpenMP threads
@@ -121,23 +138,41 @@ def test_onecycle_decays_to_near_zero_and_a_killed_run_resumes_exactly(data, tmp
     lrs = [h["lr"] for h in whole.history]
     assert max(lrs) <= config.lr and lrs[0] > lrs[1] > lrs[2] and lrs[2] < config.lr / 100
 
-    real_evaluate, calls = train_module.evaluate, []
-
-    def killed_in_epoch_2(*args):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_evaluate(*args)
-
-    monkeypatch.setattr(train_module, "evaluate", killed_in_epoch_2)
-    with pytest.raises(KeyboardInterrupt):
-        run(data, config, checkpoint_dir=tmp_path)
-    monkeypatch.setattr(train_module, "evaluate", real_evaluate)
+    kill_in_epoch(2, data, config, tmp_path, monkeypatch)
     resumed = run(data, config, checkpoint_dir=tmp_path)  # epoch 1 from the checkpoint, schedule included
     assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in whole.history]
     assert [h["lr"] for h in resumed.history] == lrs
     with pytest.raises(ValueError, match="another config"):  # the schedule spans `epochs`: no extending
         run(data, replace(config, epochs=4), checkpoint_dir=tmp_path)
+
+
+def test_weight_averaging_returns_the_mean_of_the_last_epochs_and_resumes_exactly(data, tmp_path, monkeypatch):
+    config = replace(TINY_3, schedule="onecycle", select="last", average_epochs=2)
+    epochs, real_copy = [], train_module._cpu_copy
+    monkeypatch.setattr(train_module, "_cpu_copy", lambda model: epochs.append(real_copy(model)) or epochs[-1])
+    plain = run(data, replace(config, average_epochs=0))  # the same trajectory, each epoch's weights recorded
+    averaged = run(data, config)
+    weights = averaged.model.state_dict()
+    for name, _ in averaged.model.named_parameters():
+        torch.testing.assert_close(weights[name], (epochs[1][name] + epochs[2][name]) / 2, rtol=0, atol=1e-6)
+    # Batch-norm statistics are measured again for the averaged weights, not carried over from epoch 3.
+    first_bn = next(n for n, m in averaged.model.named_modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert not torch.equal(weights[f"{first_bn}.running_mean"], epochs[2][f"{first_bn}.running_mean"])
+    first_conv = averaged.model.features[0]
+    with torch.no_grad():
+        outputs = first_conv(torch.from_numpy(data["X_train"]).unsqueeze(1).float())
+    torch.testing.assert_close(weights[f"{first_bn}.running_mean"], outputs.mean(dim=(0, 2, 3)), rtol=0, atol=0.02)
+    # The last epoch's validation scores are the returned (averaged) model's.
+    probs = predict_proba(averaged.model, data["X_val"])
+    assert evaluate(probs, data["y_val"], data["val_utterances"])["uar"] == averaged.history[-1]["val_uar"]
+    assert not np.array_equal(probs, predict_proba(plain.model, data["X_val"]))
+
+    # Killed in epoch 3 (after the average has begun), then resumed: the same averaged model.
+    kill_in_epoch(3, data, config, tmp_path, monkeypatch)
+    resumed = run(data, config, checkpoint_dir=tmp_path)
+    np.testing.assert_array_equal(predict_proba(resumed.model, data["X_val"]), probs)
+    with pytest.raises(ValueError, match="needs select='last'"):
+        replace(config, select="best")
 
 
 @pytest.mark.skipif(not bf16_available(torch.device("cpu")), reason="this CPU has no native bf16")

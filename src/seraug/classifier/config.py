@@ -41,6 +41,10 @@ class TrainConfig:
             final epochs run at a rate near 0: measured on EmoDB, a single validation speaker's best
             epoch was often a mid-schedule one that tested far worse on the test speakers.
         patience: with ``select="best"``, stop after this many epochs without a higher validation UAR.
+        average_epochs: with ``select="last"``, the model returned is the average of the weights at the
+            end of each of the last N epochs (stochastic weight averaging, Izmailov et al. 2018, with
+            ``torch.optim.swa_utils``), its batch-norm statistics recomputed on the training segments;
+            0 keeps the last epoch's weights. The last epoch's validation scores are those of the average.
         seed: seeds the initial weights, the shuffling and dropout.
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``... Under torchrun
             with CUDA each rank uses ``cuda:LOCAL_RANK``.
@@ -66,6 +70,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     select: str = "best"
     patience: int = 10
+    average_epochs: int = 0
     seed: int = 0
     device: str = "auto"
     amp: bool = True
@@ -88,6 +93,10 @@ class TrainConfig:
             raise ConfigError(f"TrainConfig.schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if self.select not in ("best", "last"):
             raise ConfigError(f"TrainConfig.select must be best or last, got {self.select!r}")
+        if not 0 <= self.average_epochs <= self.epochs:
+            raise ConfigError(f"TrainConfig.average_epochs must be in [0, epochs={self.epochs}], got {self.average_epochs}")
+        if self.average_epochs and self.select != "last":
+            raise ConfigError("TrainConfig.average_epochs needs select='last' (an average is not one epoch to pick)")
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0 < self.warmup < 1:

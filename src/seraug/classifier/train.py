@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,11 +45,12 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, update_bn
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
 from seraug.classifier.config import TrainConfig
-from seraug.classifier.inference import as_input, predict_proba, save_model
+from seraug.classifier.inference import as_input, load_model, predict_proba, save_model
 from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
 from seraug.errors import ConfigError, DataError
@@ -151,6 +152,21 @@ def _schedule(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_e
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
 
+def _average_into(model: torch.nn.Module, averaged: AveragedModel, X: torch.Tensor, batch_size: int,
+                  device: torch.device, amp: bool) -> None:
+    """Copy the averaged weights into ``model`` and recompute its batch-norm statistics on ``X``.
+
+    Running statistics gathered along the way belong to no single one of the averaged weights, so they
+    are measured again: one pass over the training segments in train mode, without gradients
+    (``torch.optim.swa_utils.update_bn``, a cumulative average over the batches).
+    """
+    with torch.no_grad():
+        for target, source in zip(model.parameters(), averaged.module.parameters()):
+            target.copy_(source)
+    with autocast(device, amp):
+        update_bn((as_input(X[start : start + batch_size], device) for start in range(0, len(X), batch_size)), model)
+
+
 def _load_checkpoint(path: Path | None, config: TrainConfig, fingerprint: str) -> dict | None:
     """The saved state of this run (same config, same data), None if there is none.
 
@@ -227,11 +243,14 @@ def fit(
                                      shuffle=True, seed=config.seed)
         steps_per_epoch = -(-len(sampler) // rank_batch)
         schedule = _schedule(optimizer, config, steps_per_epoch)
+        averaged = AveragedModel(model, use_buffers=False) if config.average_epochs else None
         history: list[dict] = []
         best_epoch, best_uar, best_weights, stopped = 0, -1.0, {}, False
         saved = _load_checkpoint(checkpoint, config, fingerprint)
         if saved is not None:
             model.load_state_dict(saved["model"])
+            if averaged is not None:
+                averaged.load_state_dict(saved["average"])
             optimizer.load_state_dict(saved["optimizer"])
             schedule.load_state_dict(saved["schedule"])
             history, best_epoch, best_uar = saved["history"], saved["best_epoch"], saved["best_uar"]
@@ -274,6 +293,10 @@ def fit(
             if not np.isfinite(loss_sum_all):
                 raise FloatingPointError(f"VGG19 training diverged in epoch {epoch + 1} (non-finite loss); "
                                          f"lower the learning rate (now {config.lr})")
+            if averaged is not None and epoch >= config.epochs - config.average_epochs:
+                averaged.update_parameters(model)
+                if epoch + 1 == config.epochs:  # the average becomes the model validated, kept and returned
+                    _average_into(model, averaged, X_all[order], rank_batch, device, config.amp)
 
             # Validate on rank 0 (utterance-level, after voting) and share the scores with every rank.
             scores = torch.full((3,), float("nan"), dtype=torch.float64, device=device)
@@ -298,7 +321,7 @@ def fit(
                 _save_checkpoint(checkpoint, {
                     "config": config.to_dict(), "fingerprint": fingerprint, "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-                    "history": history, "best_epoch": best_epoch,
+                    "average": averaged.state_dict() if averaged is not None else None, "history": history, "best_epoch": best_epoch,
                     "best_uar": best_uar, "best_weights": best_weights, "stopped": stopped})
             if stopped:
                 break
@@ -317,3 +340,25 @@ def fit(
         if checkpoint is not None and ddp.is_main:
             save_model(best, checkpoint.parent / "model.pt")
     return FitResult(best, history, best_epoch, best_uar, stopped and len(history) < config.epochs)
+
+
+def fit_or_load(path: str | Path, X_db: np.ndarray, y: np.ndarray, n_classes: int, config: TrainConfig,
+                progress: bool = True) -> VGG19:
+    """The VGG19 saved at ``path``; trained first on every segment of ``X_db`` and saved there if absent.
+
+    For a classifier that serves as a fixed reference (an embedding, a GAN-test judge) rather than an
+    evaluated model: a :class:`MinMaxScaler` is fitted on ``X_db`` ``(N, H, W)`` (dB), nothing is held
+    out for validation and the last epoch is kept (``config.select`` is set to ``"last"``). The model
+    returned is the one read back from ``path`` on ``config.device``, its scaler in ``.scaler``.
+    """
+    path = Path(path)
+    if not path.exists():
+        scaler = MinMaxScaler().fit(X_db)
+        empty = np.zeros((0, *X_db.shape[1:]), np.float32)
+        result = fit(scaler.transform(X_db), y, empty, np.zeros(0, int), np.zeros(0, str), n_classes,
+                     replace(config, select="last"), progress=progress, scaler=scaler)
+        save_model(result.model, path)
+    model = load_model(path, config.device)
+    if model.scaler is None:
+        raise ConfigError(f"{path}: the classifier stores no MinMaxScaler (save it with save_model(model, path, scaler))")
+    return model

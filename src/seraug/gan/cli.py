@@ -247,25 +247,15 @@ def _classifier(args: argparse.Namespace, X_db, segments, model):
 
     import numpy as np
 
-    from seraug.classifier import fit, load_model, save_model
+    from seraug.classifier import fit_or_load
     from seraug.experiment.config import PRESETS
-    from seraug.normalise import MinMaxScaler
 
     path = Path(args.classifier)
+    if args.classifier_preset not in PRESETS:
+        raise ConfigError(f"unknown --classifier-preset {args.classifier_preset!r}; choose {', '.join(PRESETS)}")
+    keep = segments["label"].isin(model.class_names).to_numpy()
+    y = np.array([model.class_names.index(label) for label in segments["label"][keep]])
     if not path.exists():
-        if args.classifier_preset not in PRESETS:
-            raise ConfigError(f"unknown --classifier-preset {args.classifier_preset!r}; choose {', '.join(PRESETS)}")
-        keep = segments["label"].isin(model.class_names).to_numpy()
-        y = np.array([model.class_names.index(label) for label in segments["label"][keep]])
-        scaler = MinMaxScaler().fit(X_db[keep])
-        config = replace(PRESETS[args.classifier_preset].classifier, select="last", device=args.device)
         print(f"training the embedding's VGG19 ({args.classifier_preset} recipe) on {int(keep.sum())} real segments")
-        empty = np.zeros((0, *X_db.shape[1:]), np.float32)
-        result = fit(scaler.transform(X_db[keep]), y, empty, np.zeros(0, int), np.zeros(0, str),
-                     len(model.class_names), config, scaler=scaler)
-        save_model(result.model, path, scaler)
-        print(f"wrote {path}")
-    classifier = load_model(path, args.device)
-    if classifier.scaler is None:
-        raise ConfigError(f"{path}: the classifier stores no MinMaxScaler (save it with save_model(model, path, scaler))")
-    return classifier
+    return fit_or_load(path, X_db[keep], y, len(model.class_names),
+                       replace(PRESETS[args.classifier_preset].classifier, device=args.device))
