@@ -46,6 +46,8 @@ VARIANTS: dict[str, GANConfig] = {
     "+10-ae-epochs": replace(FAST_GAN, ae_epochs=10),
     "+width-0.25": replace(FAST_GAN, ae_epochs=10, width=1 / 4),
     "+40-ae-4-gan-epochs": PRESETS["cpu"].gan_tuned,  # = replace(FAST_GAN, width=1 / 4, ae_epochs=40, gan_epochs=4)
+    "+60-ae-epochs": replace(PRESETS["cpu"].gan_tuned, ae_epochs=60),
+    "+8-gan-epochs": replace(PRESETS["cpu"].gan_tuned, ae_epochs=60, gan_epochs=8),
     "bagan": replace(PAPER, arch="bagan"),
 }
 """name -> GAN config. ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings

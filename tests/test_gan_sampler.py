@@ -135,6 +135,10 @@ def test_quality_report_per_class_and_collapse_flag(raw, resampled):
     for c in report["classes"].values():
         assert c["frechet_distance"] >= 0 and 0 <= c["recognition_rate"] <= 1 and c["n_generated"] == 12
     assert "anger" in format_report(report)
+    # The verdict names every bar it checked, GAN-train included when it was measured.
+    passed = {**report, "problems": [], "gan_train": {"band statistics": {"uar_generated": 0.5, "uar_real": 0.6,
+                                                                         "ratio": 0.83}}}
+    assert format_report(passed).endswith("diversity bars, and GAN-train (band statistics) its bar")
 
     g = model.gaussians  # every code = its class mean: G repeats one sample per class
     collapsed = replace(model, gaussians=ClassGaussians(g.means, np.zeros_like(g.covariances), g.counts))

@@ -286,5 +286,6 @@ def format_report(report: dict, title: str = "") -> str:
         lines.append(f"WARNING: unusable for balancing ({len(report['problems'])} problem(s)):")
         lines += [f"  {problem}" for problem in report["problems"]]
     elif report["classes"]:
-        lines.append("usable: every class passes FD, recognition and diversity bars")
+        lines.append("usable: every class passes the FD, recognition and diversity bars"
+                     + (f", and GAN-train ({', '.join(report['gan_train'])}) its bar" if report.get("gan_train") else ""))
     return "\n".join(lines)
