@@ -217,10 +217,12 @@ def test_two_process_ddp_matches_one_process(data, tmp_path):
     Each rank takes ``batch_size / 2`` of every step's segments and the gradients are averaged, so
     without batch norm (and without dropout, whose masks each rank draws itself) the two runs are the
     same computation up to float rounding (summation order, 1 thread per rank vs 2): we require
-    probabilities within 1e-4 and epoch losses within 1e-4 relative (measured: 6e-6 and 1e-5).
+    probabilities within 1e-3 and epoch losses within 1e-4 relative (measured: 6e-6 and 1e-5 on an
+    Intel Xeon, 2e-4 and 1.3e-5 on an AMD EPYC, whose fp32 kernels round differently; a doubled or
+    halved learning rate moves them by 0.026 and 0.008).
     With batch norm each CPU rank normalises with its own half-batch statistics (PyTorch's
     SyncBatchNorm needs CUDA), which is different training noise, not a different method: after
-    these 16 steps we allow 0.05 on probabilities and 5% on the epoch losses (measured: 0.009, <1%).
+    these 16 steps we allow 0.05 on probabilities and 5% on the epoch losses (measured: 0.009 and 0.007, <1%).
     On CUDA, SyncBatchNorm removes that gap. Either way both ranks must return the same model and
     the same history.
     """
@@ -231,7 +233,7 @@ def test_two_process_ddp_matches_one_process(data, tmp_path):
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     rank0, rank1 = np.load(tmp_path / "out-0.npz"), np.load(tmp_path / "out-1.npz")
-    tolerance = {"no_bn": (1e-4, 1e-4), "bn": (0.05, 0.05)}
+    tolerance = {"no_bn": (1e-3, 1e-4), "bn": (0.05, 0.05)}
     for name, config in DDP_CONFIGS.items():
         for key in ("probs", "val_uar", "train_loss"):
             np.testing.assert_array_equal(rank0[f"{name}_{key}"], rank1[f"{name}_{key}"])
