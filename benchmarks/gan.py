@@ -114,7 +114,7 @@ def main() -> None:
     else:  # bf16 only where the CPU has AMX / AVX512-BF16 (seraug.runtime.bf16_available)
         settings += [("fp32 + channels_last", False, True, False)]
         if bf16_available(device):
-            settings += [("bf16 autocast + channels_last (AMX)", True, True, False)]
+            settings += [("bf16 autocast + channels_last", True, True, False)]
     results = [(name, *measure(X, y, n_classes, args, device, *flags)) for name, *flags in settings]
     name = torch.cuda.get_device_name() if cuda else f"CPU ({torch.get_num_threads()} threads)"
     print(f"{args.arch} GAN, width {args.width:g}, batch {args.batch_size}, {args.steps} timed steps, "
