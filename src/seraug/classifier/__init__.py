@@ -14,6 +14,7 @@ from seraug.classifier.vgg import VGG19
 from seraug.runtime import Distributed, init_distributed  # where torchrun's process group is joined
 
 __all__ = [
-    "VGG19", "TrainConfig", "FitResult", "Distributed", "fit", "fit_or_load", "predict_proba", "embed", "save_model", "load_model",
+    "VGG19", "TrainConfig", "FitResult", "Distributed", "fit", "fit_or_load", "predict_proba", "embed", "save_model",
+    "load_model",
     "init_distributed", "uar", "f_score", "accuracy", "confusion", "vote", "utterance_labels", "evaluate",
 ]

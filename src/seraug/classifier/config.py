@@ -94,7 +94,8 @@ class TrainConfig:
         if self.select not in ("best", "last"):
             raise ConfigError(f"TrainConfig.select must be best or last, got {self.select!r}")
         if not 0 <= self.average_epochs <= self.epochs:
-            raise ConfigError(f"TrainConfig.average_epochs must be in [0, epochs={self.epochs}], got {self.average_epochs}")
+            raise ConfigError(f"TrainConfig.average_epochs must be in [0, epochs={self.epochs}], "
+                              f"got {self.average_epochs}")
         if self.average_epochs and self.select != "last":
             raise ConfigError("TrainConfig.average_epochs needs select='last' (an average is not one epoch to pick)")
         if not 0 <= self.label_smoothing < 1:

@@ -321,8 +321,9 @@ def fit(
                 _save_checkpoint(checkpoint, {
                     "config": config.to_dict(), "fingerprint": fingerprint, "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-                    "average": averaged.state_dict() if averaged is not None else None, "history": history, "best_epoch": best_epoch,
-                    "best_uar": best_uar, "best_weights": best_weights, "stopped": stopped})
+                    "average": averaged.state_dict() if averaged is not None else None,
+                    "history": history, "best_epoch": best_epoch, "best_uar": best_uar,
+                    "best_weights": best_weights, "stopped": stopped})
             if stopped:
                 break
         bar.close()
@@ -360,5 +361,6 @@ def fit_or_load(path: str | Path, X_db: np.ndarray, y: np.ndarray, n_classes: in
         save_model(result.model, path)
     model = load_model(path, config.device)
     if model.scaler is None:
-        raise ConfigError(f"{path}: the classifier stores no MinMaxScaler (save it with save_model(model, path, scaler))")
+        raise ConfigError(f"{path}: the classifier stores no MinMaxScaler "
+                          "(save it with save_model(model, path, scaler))")
     return model
