@@ -45,15 +45,17 @@ VARIANTS: dict[str, GANConfig] = {
     "+gan-lr-1e-4": FAST_GAN,
     "+10-ae-epochs": replace(FAST_GAN, ae_epochs=10),
     "+width-0.25": replace(FAST_GAN, ae_epochs=10, width=1 / 4),
-    "+40-ae-4-gan-epochs": PRESETS["cpu"].gan_tuned,  # = replace(FAST_GAN, width=1 / 4, ae_epochs=40, gan_epochs=4)
-    "+60-ae-epochs": replace(PRESETS["cpu"].gan_tuned, ae_epochs=60),
-    "+8-gan-epochs": replace(PRESETS["cpu"].gan_tuned, ae_epochs=60, gan_epochs=8),
+    "+40-ae-4-gan-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=40, gan_epochs=4),  # the earlier gan_tuned
+    "+60-ae-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=4),
+    "+8-gan-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=8),
+    "gan-tuned": PRESETS["cpu"].gan_tuned,  # + fine-tuning Adam 2e-4, G's moving average 0.97, 20 epochs
     "bagan": replace(PAPER, arch="bagan"),
 }
 """name -> GAN config. ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings
 (dropout 0.2 after every layer, autoencoder Adam 5e-5, fine-tuning Adam 1e-6) at the preset's width
-1/16 and 4 + 2 epochs; each row after it changes the row above as its name says; ``bagan`` is the
-original BAGAN at the preset's size."""
+1/16 and 4 + 2 epochs; each row after it changes the row above as its name says (``gan-tuned`` is the
+``gan_tuned`` strategy, chosen with ``benchmarks/gan_fine_tuning.py``); ``bagan`` is the original BAGAN at
+the preset's size."""
 
 
 def fold_data(data: Path, fold_name: str, out: Path):
@@ -90,19 +92,30 @@ def summary(report: dict, seconds: float) -> dict:
     }
 
 
+def fold_arguments(parser: argparse.ArgumentParser, out: str) -> None:
+    """The options every GAN quality benchmark shares: the fold, the output folder, the data folder."""
+    parser.add_argument("--fold", default="group-1", help="fold of the main command (group-1 .. group-5)")
+    parser.add_argument("--out", default=out, help="folder for models, classifier and grid")
+    parser.add_argument("--data", default="../shared/data", help="folder holding emodb/")
+
+
+def fold_and_classifier(args: argparse.Namespace):
+    """``out`` folder, :func:`fold_data`'s normalised segments, classes, names and scaler, and the evaluation
+    VGG19 (the cpu recipe) trained on the real training segments, saved in ``out`` and reused. Its scaler
+    is fitted on the same segments as the GANs' one, so both see the same normalised inputs."""
+    out = Path(args.out) / args.fold
+    X, y, X_test, y_test, labels, scaler, X_db = fold_data(Path(args.data), args.fold, out)
+    vgg = fit_or_load(out / "classifier.pt", X_db, y, len(labels), replace(PRESETS["cpu"].classifier, device="cpu"),
+                      progress=False)
+    return out, X, y, X_test, y_test, labels, scaler, vgg
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
-    parser.add_argument("--fold", default="group-1", help="fold of the main command (group-1 .. group-5)")
-    parser.add_argument("--out", default="runs/gan-quality", help="folder for models, classifier and grid")
-    parser.add_argument("--data", default="../shared/data", help="folder holding emodb/")
+    fold_arguments(parser, "runs/gan-quality")
     args = parser.parse_args()
-    out = Path(args.out) / args.fold
-    X, y, X_test, y_test, labels, scaler, X_db = fold_data(Path(args.data), args.fold, out)
-    # The evaluation VGG19 (cpu recipe) on the real training segments, saved and reused; its scaler is
-    # fitted on the same segments as the GANs' one, so both see the same normalised inputs.
-    vgg = fit_or_load(out / "classifier.pt", X_db, y, len(labels), replace(PRESETS["cpu"].classifier, device="cpu"),
-                      progress=False)
+    out, X, y, X_test, y_test, labels, scaler, vgg = fold_and_classifier(args)
     rows, models = {}, {}
     for name in args.variants.split(","):
         started = time.perf_counter()

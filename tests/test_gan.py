@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from seraug.normalise import MinMaxScaler
 
 CLASSES = ["anger", "neutral", "sadness"]
 TINY = GANConfig(width=1 / 16, batch_size=8, ae_epochs=2, gan_epochs=2)
+EMA = replace(TINY, gan_lr=1e-3, g_ema=0.5)
 
 
 @pytest.fixture(scope="module")
@@ -228,11 +230,12 @@ def test_saved_model_loads_and_generates_the_same(trained):
         GANModel.load(out / "nothing")
 
 
-def test_interrupted_run_resumes_identically(small, trained, tmp_path, monkeypatch):
+@pytest.mark.parametrize("config", [TINY, EMA], ids=["paper", "g-ema"])
+def test_interrupted_run_resumes_identically(small, trained, tmp_path, monkeypatch, config):
     """Stop after the first fine-tuning epoch's checkpoint, re-run: same weights as the uninterrupted run."""
-    X, y, scaler, config = small
-    model, _ = trained
-    import seraug.gan.train as train_module
+    X, y, _, _ = small
+    model = trained[0] if config == TINY else train_gan(X, y, 3, config, tmp_path / "whole", "cpu",
+                                                        class_names=CLASSES, progress=False)
 
     saves, original_save = [], train_module._Run.save
 
@@ -244,18 +247,18 @@ def test_interrupted_run_resumes_identically(small, trained, tmp_path, monkeypat
 
     monkeypatch.setattr(train_module._Run, "save", save_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
-        train_gan(X, y, 3, TINY, tmp_path, "cpu", class_names=CLASSES, progress=False)
+        train_gan(X, y, 3, config, tmp_path, "cpu", class_names=CLASSES, progress=False)
     monkeypatch.setattr(train_module._Run, "save", original_save)
     assert (tmp_path / "checkpoint.pt").exists() and not (tmp_path / "model.json").exists()
-    resumed = train_gan(X, y, 3, TINY, tmp_path, "cpu", class_names=CLASSES, progress=False)
+    resumed = train_gan(X, y, 3, config, tmp_path, "cpu", class_names=CLASSES, progress=False)
     for a, b in [(model.generator, resumed.generator), (model.discriminator, resumed.discriminator)]:
         for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
             assert torch.equal(p, q), name
     assert np.array_equal(model.gaussians.covariances, resumed.gaussians.covariances)
     losses = (tmp_path / "losses.csv").read_text().splitlines()
-    assert len(losses) == 1 + TINY.ae_epochs + TINY.gan_epochs  # header + one row per epoch, none twice
+    assert len(losses) == 1 + config.ae_epochs + config.gan_epochs  # header + one row per epoch, none twice
     with pytest.raises(ValueError, match="other settings.*gan_lr"):
-        train_gan(X, y, 3, GANConfig(**{**TINY.to_dict(), "gan_lr": 1e-5}), tmp_path, "cpu", progress=False)
+        train_gan(X, y, 3, replace(config, gan_lr=1e-5), tmp_path, "cpu", progress=False)
 
 
 class _Writer:
@@ -358,3 +361,39 @@ def test_bad_training_input_is_named(small):
         train_gan(X, y, 4, TINY, progress=False)
     with pytest.raises(ValueError, match="GANConfig.arch"):
         GANConfig(arch="dcgan")
+
+
+def test_discriminator_keeps_its_own_learning_rate_through_recoveries(small, tmp_path, monkeypatch):
+    """d_lr_scale=4: D learns at 4x G's rate from the start, and still after a recovery halves both."""
+    X, y, _, _ = small
+    config = GANConfig(width=1 / 16, batch_size=8, ae_epochs=1, gan_epochs=1, gan_lr=1e-4, d_lr_scale=4.0,
+                       max_recoveries=1)
+    run = _Run(X, y, CLASSES, config, None, torch.device("cpu"), progress=False)
+    run.init_gan()
+    assert run.opt_d.param_groups[0]["lr"] == pytest.approx(4e-4) and run.opt_g.param_groups[0]["lr"] == 1e-4
+    _diversity_ratios(monkeypatch, [1.0] * 3, [0.0, 1.0, 1.0], [1.0] * 3)  # fine-tuning epoch 1 collapses once
+    train_gan(X, y, 3, config, tmp_path, "cpu", class_names=CLASSES, progress=False)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert state["recoveries"] == 1
+    assert state["opt_g"]["param_groups"][0]["lr"] == pytest.approx(5e-5)
+    assert state["opt_d"]["param_groups"][0]["lr"] == pytest.approx(2e-4)
+
+
+def test_moving_average_of_g_is_the_g_that_generates(small, tmp_path, monkeypatch):
+    """g_ema=0.5: the model's G holds 0.5 * average + 0.5 * G after every fine-tuning step, not G's last weights."""
+    X, y, _, _ = small
+    real_step, after_steps = train_module.gan_step, []
+
+    def recording_step(generator, *args, **kwargs):
+        stats = real_step(generator, *args, **kwargs)
+        after_steps.append(_params(generator))
+        return stats
+
+    monkeypatch.setattr(train_module, "gan_step", recording_step)
+    model = train_gan(X, y, 3, EMA, tmp_path, "cpu", class_names=CLASSES, progress=False)
+    expected = after_steps[0]
+    for weights in after_steps[1:]:
+        expected = [0.5 * e + 0.5 * w for e, w in zip(expected, weights)]
+    assert len(after_steps) == EMA.gan_epochs * 3  # 24 segments, batches of 8
+    for e, p, last in zip(expected, model.generator.parameters(), after_steps[-1]):
+        assert torch.allclose(p, e, atol=1e-6) and not torch.equal(p, last)

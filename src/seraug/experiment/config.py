@@ -63,7 +63,7 @@ PRESETS = {
     "cpu": Preset(TrainConfig(width=1 / 8, head="gap", dropout=0.3, epochs=20, batch_size=32, lr=3e-3,
                               weight_decay=0.05, schedule="onecycle", select="last", label_smoothing=0.1),
                   GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2),
-                  GANConfig(width=1 / 4, dropout=0.0, ae_lr=1e-3, gan_lr=1e-4, ae_epochs=40, gan_epochs=4),
+                  GANConfig(width=1 / 4, dropout=0.0, ae_lr=1e-3, gan_lr=2e-4, g_ema=0.97, ae_epochs=60, gan_epochs=20),
                   validation_fraction=0),
     "paper": Preset(TrainConfig(width=1.0, epochs=60, patience=10, batch_size=64, lr=1e-4),
                     GANConfig(width=1.0, ae_epochs=50, gan_epochs=50)),

@@ -49,6 +49,13 @@ class GANConfig:
     gan_lr: float | None = field(default=None, metadata=_doc(
         "Adam learning rate of G and D in fine-tuning; default per arch: proposed 1e-6 (paper), bagan 5e-5 "
         "(BAGAN's code)"))
+    d_lr_scale: float = field(default=1.0, metadata=_doc(
+        "D's fine-tuning learning rate as a multiple of G's (the two time-scale update rule of Heusel et al. "
+        "2017); 1 = the paper's single rate. A D that learns the emotions faster gives G a class signal sooner"))
+    g_ema: float = field(default=0.0, metadata=_doc(
+        "decay per fine-tuning step of an exponential moving average of G's weights, which then is the G that "
+        "generates (0 = off: G's last weights, as in the paper). G's weights swing from epoch to epoch in a short "
+        "fine-tuning; their average draws steadier samples (Yazici et al. 2019)"))
     beta1: float = field(default=0.5, metadata=_doc("Adam beta1 (BAGAN's 0.5)"))
     beta2: float = field(default=0.999, metadata=_doc("Adam beta2"))
     max_recoveries: int = field(default=2, metadata=_doc(
@@ -70,7 +77,7 @@ class GANConfig:
 
         if self.arch not in ARCHS:
             raise bad("arch", f"must be one of {', '.join(ARCHS)}")
-        for name in ("width", "ae_lr", "collapse_ratio"):
+        for name in ("width", "ae_lr", "d_lr_scale", "collapse_ratio"):
             if not getattr(self, name) > 0:
                 raise bad(name, "must be positive")
         if self.gan_lr is not None and not self.gan_lr > 0:
@@ -83,7 +90,7 @@ class GANConfig:
                 raise bad(name, "must not be negative")
         if self.batch_size < 2:
             raise bad("batch_size", "batch norm needs at least 2 segments per batch")
-        for name in ("dropout", "beta1", "beta2"):
+        for name in ("dropout", "g_ema", "beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise bad(name, "must be in [0, 1)")
         if self.leaky_slope < 0:

@@ -7,7 +7,7 @@
 (c) **Fine-tuning**, per batch of real segments: conditioning classes drawn uniformly, codes from their
     Gaussians, fakes from G. D learns real -> its class and fake -> class K ("fake") with sparse
     categorical cross-entropy; G learns to make D answer the conditioning class. Adam at
-    ``GANConfig.fine_tuning_lr`` (paper: 1e-6; BAGAN: 5e-5) for both. How real and fake batches are
+    ``GANConfig.fine_tuning_lr`` (paper: 1e-6; BAGAN: 5e-5) for G, ``d_lr_scale`` times that for D (paper: 1). How real and fake batches are
     formed differs per architecture (:func:`gan_step`).
 
 Batch norm in eval mode (the codes of step b, generation) normalises with running statistics. Those
@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from seraug.errors import ConfigError, DataError, TrainingDivergedError
@@ -61,7 +62,7 @@ from seraug.gan.bundle import GANModel, sample_images
 from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.logger import LossLog
-from seraug.gan.models import build
+from seraug.gan.models import Generator, build
 from seraug.gan.diversity import mean_pairwise_distance
 from seraug.gan.steps import autoencoder_step, gan_step, recalibrate_batch_norm
 from seraug.normalise import MinMaxScaler
@@ -109,6 +110,7 @@ class _Run:
         self.encoder, self.generator, self.discriminator = self.nets
         self.opt_ae = _adam([*self.encoder.parameters(), *self.generator.parameters()], config.ae_lr, config)
         self.opt_g = self.opt_d = None
+        self.generator_ema: AveragedModel | None = None  # fine-tuning with g_ema > 0 only
         self.phase, self.epoch, self.recoveries, self.lr_scale = "ae", 0, 0, 1.0
         self.gaussians: ClassGaussians | None = None
         self.real_diversity = [mean_pairwise_distance(X[y == k], config.seed) for k in range(self.n_classes)]
@@ -134,14 +136,14 @@ class _Run:
         """G's batch-norm statistics from ``CALIBRATION_CODES`` fixed-seed codes (see the module docstring)."""
         z, _ = self.codes(CALIBRATION_CODES, torch.Generator().manual_seed(self.config.seed))
         with autocast(self.device, self.amp):
-            recalibrate_batch_norm(self.generator, z.split(self.config.batch_size))
+            recalibrate_batch_norm(self.sampling_generator, z.split(self.config.batch_size))
 
     def diversity_ratios(self) -> list[float]:
         """Per class: mean pairwise distance of ``DIVERSITY_SAMPLES`` fixed-seed samples (G in eval mode)
         divided by that of the class's real training segments (inf for a class with fewer than 2)."""
         ratios = []
         for k, real in enumerate(self.real_diversity):
-            samples = sample_images(self.generator, self.gaussians, k, DIVERSITY_SAMPLES, self.config.seed + k)
+            samples = sample_images(self.sampling_generator, self.gaussians, k, DIVERSITY_SAMPLES, self.config.seed + k)
             ratios.append(mean_pairwise_distance(samples, self.config.seed) / real if real > 0 else math.inf)
         return ratios
 
@@ -169,10 +171,8 @@ class _Run:
             codes = torch.cat([self.encoder(batch).float().cpu() for batch in self.data.split(256)])
         self.gaussians = ClassGaussians.fit(codes.numpy(), self.labels.cpu().numpy(), self.n_classes)
         self.discriminator.trunk.load_state_dict(self.encoder.trunk.state_dict())
+        self.fine_tuning_state()
         self.calibrate_generator()
-        self.opt_g = _adam(self.generator.parameters(), self.config.fine_tuning_lr, self.config)
-        self.opt_d = _adam(self.discriminator.parameters(), self.config.fine_tuning_lr, self.config)
-        self.opt_ae = None
         self.phase, self.epoch, self.recoveries, self.lr_scale = "gan", 0, 0, 1.0
         ratios = self.diversity_ratios()
         self.watched = [ratio >= self.config.collapse_ratio for ratio in ratios]
@@ -184,6 +184,23 @@ class _Run:
             warnings.warn(message, stacklevel=2)
             self.log({"phase": self.phase, "epoch": self.epoch, "event": message})
 
+    def fine_tuning_state(self) -> None:
+        """Fresh Adam optimisers for G (``fine_tuning_lr``) and D (``d_lr_scale`` times it), none for the
+        autoencoder, and with ``g_ema`` > 0 a moving average of G starting from G's present weights."""
+        lr = self.config.fine_tuning_lr
+        self.opt_g = _adam(self.generator.parameters(), lr, self.config)
+        self.opt_d = _adam(self.discriminator.parameters(), lr * self.config.d_lr_scale, self.config)
+        self.opt_ae = None
+        self.generator_ema = None
+        if self.config.g_ema:  # batch-norm statistics are not averaged: calibrate_generator measures them
+            self.generator_ema = AveragedModel(self.generator, multi_avg_fn=get_ema_multi_avg_fn(self.config.g_ema))
+            self.generator_ema.requires_grad_(False)
+
+    @property
+    def sampling_generator(self) -> Generator:
+        """The G that generates (diversity checks, the model): G's moving average with ``g_ema`` > 0, else G."""
+        return self.generator_ema.module if self.generator_ema is not None else self.generator
+
     def gan_epoch(self, rng: torch.Generator) -> dict:
         self.generator.train()
         self.discriminator.train()
@@ -192,6 +209,8 @@ class _Run:
         for idx in batches:
             total += gan_step(self.generator, self.discriminator, self.opt_g, self.opt_d, self.data[idx],
                               self.labels[idx], partial(self.codes, rng=rng), self.config.arch, self.amp)
+            if self.generator_ema is not None:
+                self.generator_ema.update_parameters(self.generator)
         stats = (total / len(batches)).tolist()
         if not all(math.isfinite(v) for v in stats):
             raise _Diverged(f"fine-tuning losses are not finite (D real {stats[0]}, D fake {stats[1]}, G {stats[2]})")
@@ -231,9 +250,10 @@ class _Run:
         recoveries, lr_scale = self.recoveries + 1, self.lr_scale / 2
         self.restore(self.last_good)
         self.recoveries, self.lr_scale = recoveries, lr_scale
-        for optimizer in (self.opt_ae, self.opt_g, self.opt_d):
+        scales = ((self.opt_ae, 1.0), (self.opt_g, 1.0), (self.opt_d, self.config.d_lr_scale))
+        for optimizer, scale in scales:
             for group in optimizer.param_groups if optimizer else ():
-                group["lr"] = self.lr
+                group["lr"] = self.lr * scale
         self.log({"phase": self.phase, "epoch": self.epoch, "lr": self.lr,
                   "event": f"{where}: {why}; back to the last good checkpoint, learning rate halved"})
         self.save()
@@ -252,6 +272,7 @@ class _Run:
             "gaussians": self.gaussians.to_dict() if self.gaussians else None, "watched": self.watched,
             "encoder": self.encoder.state_dict() if self.phase == "ae" else None,
             "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
+            "generator_ema": self.generator_ema.state_dict() if self.generator_ema is not None else None,
             **{name: opt.state_dict() if opt else None for name, opt in optimizers.items()},
         }
 
@@ -274,9 +295,9 @@ class _Run:
         self.generator.load_state_dict(s["generator"])
         self.discriminator.load_state_dict(s["discriminator"])
         if self.phase == "gan":
-            self.opt_ae = None
-            self.opt_g = _adam(self.generator.parameters(), self.config.fine_tuning_lr, self.config)
-            self.opt_d = _adam(self.discriminator.parameters(), self.config.fine_tuning_lr, self.config)
+            self.fine_tuning_state()
+            if s.get("generator_ema") is not None:
+                self.generator_ema.load_state_dict(s["generator_ema"])
         for name in ("opt_ae", "opt_g", "opt_d"):
             if s[name] is not None:
                 getattr(self, name).load_state_dict(s[name])
@@ -389,7 +410,7 @@ def train_gan(
             run.close()
     # Back to the default layout: the model then generates exactly what it will after GANModel.load.
     generator, discriminator = (net.eval().to(memory_format=torch.contiguous_format)
-                                for net in (run.generator, run.discriminator))
+                                for net in (run.sampling_generator, run.discriminator))
     model = GANModel(config, class_names, generator, discriminator, run.gaussians, scaler, features, speakers)
     if out:
         model.save(out)

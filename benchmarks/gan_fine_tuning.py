@@ -1,0 +1,119 @@
+"""Which fine-tuning settings make the proposed GAN's samples usable: variants from one shared autoencoder.
+
+    python benchmarks/gan_fine_tuning.py [--variants NAME,NAME] [--stages 8,12,16,20,24] [--ae-epochs 60]
+                                         [--fold group-1] [--out runs/gan-fine-tuning] [--data ../shared/data]
+
+The variants differ only in step (c), fine-tuning (learning rates, G's moving average): steps (a) and
+(b), the autoencoder and the class Gaussians, are the same for all, so they are trained once (the
+``gan_tuned`` strategy's settings with ``--ae-epochs``) on the training speakers of one fold of the
+README's main command, and every variant's fine-tuning starts from a copy of that checkpoint. Each
+variant is fine-tuned in stages (stage 16 continues stage 12 from its checkpoint) and scored after each
+by :func:`seraug.gan.quality_report` as in ``benchmarks/gan_quality.py`` (whose fold, evaluation VGG19
+and table columns it shares); ``GAN s`` is the fine-tuning time of the stage alone. The first variant is
+the baseline of the ``vs base`` column (its FD over floor at the same stage). A re-run reuses finished
+stages' checkpoints; a grid of real beside the last stage's segments lands in ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from gan_quality import fold_and_classifier, fold_arguments, summary  # noqa: E402  (the sibling benchmark: same fold and columns)
+
+from seraug.classifier import embed  # noqa: E402
+from seraug.experiment import PRESETS  # noqa: E402
+from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan  # noqa: E402
+
+TUNED = PRESETS["cpu"].gan_tuned
+BEFORE = replace(TUNED, gan_lr=1e-4, g_ema=0.0)
+VARIANTS: dict[str, GANConfig] = {
+    "lr-1e-4": BEFORE,
+    "d-lr-x4": replace(BEFORE, d_lr_scale=4.0),
+    "lr-2e-4": replace(BEFORE, gan_lr=2e-4),
+    "lr-2e-4-ema-0.9": replace(BEFORE, gan_lr=2e-4, g_ema=0.9),
+    "lr-2e-4-ema-0.97": replace(BEFORE, gan_lr=2e-4, g_ema=0.97),
+}
+"""name -> fine-tuning settings. ``lr-1e-4`` is the fine-tuning of the earlier ``gan_tuned`` (Adam 1e-4 for
+G and D, G's last weights generate); ``d-lr-x4`` lets D learn 4 times as fast (two time-scale rule);
+``lr-2e-4`` doubles both rates; the ``ema`` rows let a moving average of G's weights (decay per step)
+generate; ``lr-2e-4-ema-0.97`` is today's ``gan_tuned`` (which fine-tunes 20 epochs)."""
+FINE_TUNING = {"gan_lr", "d_lr_scale", "g_ema", "gan_epochs"}
+"""The GANConfig fields a variant may change: none of them acts before fine-tuning."""
+
+
+def set_config(checkpoint: Path, config: GANConfig, learning_rates: bool = False) -> None:
+    """Rewrite the config a checkpoint was written under (so ``train_gan`` resumes it under ``config``)
+    and, with ``learning_rates`` (the start of fine-tuning), set its optimisers' rates to ``config``'s and
+    drop G's moving average (with ``g_ema`` it starts again from G's weights)."""
+    state = torch.load(checkpoint, weights_only=False)
+    state["config"] = config.to_dict()
+    if learning_rates:
+        state["generator_ema"] = None
+        for name, scale in (("opt_g", 1.0), ("opt_d", config.d_lr_scale)):
+            for group in state[name]["param_groups"]:
+                group["lr"] = config.fine_tuning_lr * scale
+    torch.save(state, checkpoint)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument("--stages", default="8,12,16,20,24", help="fine-tuning epochs after which to score")
+    parser.add_argument("--ae-epochs", type=int, default=TUNED.ae_epochs, help="autoencoder epochs (shared)")
+    fold_arguments(parser, "runs/gan-fine-tuning")
+    args = parser.parse_args()
+    out, X, y, X_test, y_test, labels, scaler, vgg = fold_and_classifier(args)
+    stages = [int(s) for s in args.stages.split(",")]
+    autoencoder = replace(TUNED, ae_epochs=args.ae_epochs, gan_epochs=0)
+    started = time.perf_counter()
+    train_gan(X, y, len(labels), autoencoder, out / "autoencoder", "cpu", class_names=labels, scaler=scaler,
+              progress=False)
+    print(f"autoencoder, {args.ae_epochs} epochs: {time.perf_counter() - started:.0f} s", flush=True)
+    rows, models = {}, {}
+    for name in args.variants.split(","):
+        config = VARIANTS[name]
+        changed = {k for k, v in config.to_dict().items() if v != getattr(autoencoder, k)} - FINE_TUNING
+        assert not changed, f"{name} changes {changed}, which act before fine-tuning"
+        folder = out / name
+        if not (folder / "checkpoint.pt").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy(out / "autoencoder" / "checkpoint.pt", folder / "checkpoint.pt")
+            set_config(folder / "checkpoint.pt", replace(config, ae_epochs=args.ae_epochs), learning_rates=True)
+        for stage in stages:
+            staged = replace(config, ae_epochs=args.ae_epochs, gan_epochs=stage)
+            set_config(folder / "checkpoint.pt", staged)
+            started = time.perf_counter()
+            models[name] = train_gan(X, y, len(labels), staged, folder, "cpu", class_names=labels, scaler=scaler,
+                                     progress=False)
+            seconds = time.perf_counter() - started
+            report = quality_report(models[name], X, y, seed=0, X_test=X_test, y_test=y_test,
+                                    embed=lambda Z: embed(vgg, Z))
+            rows[name, stage] = summary(report, seconds)
+            print(f"{name}, {stage} fine-tuning epochs: done", flush=True)
+    spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),
+                     title=f"EmoDB {args.fold} training speakers: real beside each variant after {stages[-1]} "
+                           "fine-tuning epochs")
+    base = next(iter(rows))[0]
+    keys = list(next(iter(rows.values())))
+    print(f"\nEmoDB fold {args.fold}: {len(X)} training segments, {len(X_test)} test segments; "
+          f"autoencoder {args.ae_epochs} epochs, shared")
+    print("| variant | fine-tuning epochs | " + " | ".join(keys) + " | FD/floor vs base |")
+    print("| --- " * (len(keys) + 3) + "|")
+    for (name, stage), row in rows.items():
+        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()]
+        print(f"| {name} | {stage} | " + " | ".join(cells) +
+              f" | {row['FD/floor'] / rows[base, stage]['FD/floor']:.2f}x |")
+    print("bars for usable (every class): FD/floor <= 3, GAN-test gap >= -0.15, diversity >= 0.7, GAN-train >= 0.6")
+    print(f"wrote {out / 'grid.png'}")
+
+
+if __name__ == "__main__":
+    main()
