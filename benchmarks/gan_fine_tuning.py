@@ -26,7 +26,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gan_quality import fold_and_classifier, fold_arguments, summary  # noqa: E402  (the sibling benchmark: same fold and columns)
+# the sibling benchmark: the same fold, evaluation VGG19 and columns
+from gan_quality import fold_and_classifier, fold_arguments, summary  # noqa: E402
 
 from seraug.classifier import embed  # noqa: E402
 from seraug.experiment import PRESETS  # noqa: E402

@@ -138,8 +138,8 @@ BALANCERS: dict[str, Balancer] = {b.name: b for b in (
              gan="proposed"),
     Balancer("bagan", "the original BAGAN, likewise", partial(_gan, "bagan"), gan="bagan"),
     Balancer("gan_tuned", "the proposed GAN with the settings that brought its samples closest to usable at the "
-             "preset's scale (its gan_tuned: no dropout, faster rates, wider, more epochs, G's moving average)", partial(_gan, "tuned"),
-             gan="proposed"),
+             "preset's scale (its gan_tuned: no dropout, faster rates, wider, more epochs, G's moving average)",
+             partial(_gan, "tuned"), gan="proposed"),
 )}
 """Every strategy of ``seraug experiment``, by name."""
 

@@ -7,8 +7,10 @@
 (c) **Fine-tuning**, per batch of real segments: conditioning classes drawn uniformly, codes from their
     Gaussians, fakes from G. D learns real -> its class and fake -> class K ("fake") with sparse
     categorical cross-entropy; G learns to make D answer the conditioning class. Adam at
-    ``GANConfig.fine_tuning_lr`` (paper: 1e-6; BAGAN: 5e-5) for G, ``d_lr_scale`` times that for D (paper: 1). How real and fake batches are
-    formed differs per architecture (:func:`gan_step`).
+    ``GANConfig.fine_tuning_lr`` (paper: 1e-6; BAGAN: 5e-5) for G, ``d_lr_scale`` times that for D
+    (paper: 1). How real and fake batches are formed differs per architecture (:func:`gan_step`). With
+    ``g_ema`` > 0 a moving average of G's weights, updated after every step, is the G that generates
+    (diversity checks, the model); off in the paper.
 
 Batch norm in eval mode (the codes of step b, generation) normalises with running statistics. Those
 are exponential averages (momentum 0.1, from mean 0 and variance 1) over earlier batches and weights;
@@ -143,7 +145,8 @@ class _Run:
         divided by that of the class's real training segments (inf for a class with fewer than 2)."""
         ratios = []
         for k, real in enumerate(self.real_diversity):
-            samples = sample_images(self.sampling_generator, self.gaussians, k, DIVERSITY_SAMPLES, self.config.seed + k)
+            samples = sample_images(self.sampling_generator, self.gaussians, k, DIVERSITY_SAMPLES,
+                                    self.config.seed + k)
             ratios.append(mean_pairwise_distance(samples, self.config.seed) / real if real > 0 else math.inf)
         return ratios
 
