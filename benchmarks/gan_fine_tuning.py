@@ -10,8 +10,9 @@ README's main command, and every variant's fine-tuning starts from a copy of tha
 variant is fine-tuned in stages (stage 16 continues stage 12 from its checkpoint) and scored after each
 by :func:`seraug.gan.quality_report` as in ``benchmarks/gan_quality.py`` (whose fold, evaluation VGG19
 and table columns it shares); ``GAN s`` is the fine-tuning time of the stage alone. The first variant is
-the baseline of the ``vs base`` column (its FD over floor at the same stage). A re-run reuses finished
-stages' checkpoints; a grid of real beside the last stage's segments lands in ``--out``.
+the baseline of the ``vs base`` column (its FD over floor at the same stage). A re-run reuses the
+autoencoder and fine-tunes every variant again from it; a grid of real beside the last stage's segments
+lands in ``--out``.
 """
 
 from __future__ import annotations
@@ -83,11 +84,11 @@ def main() -> None:
         config = VARIANTS[name]
         changed = {k for k, v in config.to_dict().items() if v != getattr(autoencoder, k)} - FINE_TUNING
         assert not changed, f"{name} changes {changed}, which act before fine-tuning"
-        folder = out / name
-        if not (folder / "checkpoint.pt").exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copy(out / "autoencoder" / "checkpoint.pt", folder / "checkpoint.pt")
-            set_config(folder / "checkpoint.pt", replace(config, ae_epochs=args.ae_epochs), learning_rates=True)
+        folder = out / name  # started again from the autoencoder: a finished run's stages are past every stage
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        shutil.copy(out / "autoencoder" / "checkpoint.pt", folder / "checkpoint.pt")
+        set_config(folder / "checkpoint.pt", replace(config, ae_epochs=args.ae_epochs), learning_rates=True)
         for stage in stages:
             staged = replace(config, ae_epochs=args.ae_epochs, gan_epochs=stage)
             set_config(folder / "checkpoint.pt", staged)
