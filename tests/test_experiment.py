@@ -50,6 +50,27 @@ def test_results_page_is_written_from_the_run_folder(table2_run, tmp_path):
     assert (low_high[:, 0] <= low_high[:, 1]).all() and (low_high[:, 1] <= low_high[:, 2]).all()
 
 
+def test_comparison_gives_the_ratio_and_every_pair_head_to_head(table2_run):
+    out, _ = table2_run
+    results = pd.read_csv(out / "results.csv").set_index(["scenario", "fold", "seed"])
+    comparison = pd.read_csv(out / "comparison.csv").set_index("strategy")
+    base = results.loc[results["strategy"] == "imbalanced", "uar"]
+    for strategy, row in comparison.iterrows():  # the paper's goal, e.g. gan >= 1.10 x imbalanced
+        mine = results.loc[results["strategy"] == strategy, "uar"]
+        assert row["uar_ratio"] == pytest.approx(mine.mean() / base.loc[mine.index].mean())
+    text = (out / "summary.md").read_text()
+    rows = [line for line in text[text.index("## Head to head"):].splitlines() if line.startswith("|")][2:]
+    cells = {line.split("|")[1].strip(): [c.strip().rstrip("*") for c in line.split("|")[2:-1]] for line in rows}
+    order = ["imbalanced", "cp", "under1.0", "gan"]
+    assert list(cells) == order
+    for i, a in enumerate(order):
+        for j, b in enumerate(order):
+            if i != j:  # antisymmetric, and the imbalanced column is the paired comparison
+                assert float(cells[a][j]) == pytest.approx(-float(cells[b][i]), abs=0.11)
+        if a != "imbalanced":
+            assert float(cells[a][0]) == pytest.approx(comparison.loc[a, "mean_uar_diff"], abs=0.051)
+
+
 def test_table2_has_every_requested_row_and_column(table2_run):
     out, summary = table2_run
     assert list(summary.index) == ["imbalanced", "cp", "under1.0", "gan"]

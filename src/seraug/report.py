@@ -9,9 +9,10 @@ Writes into ``OUT``:
 - ``summary_numbers.csv``: the same numbers as columns ``<column>_mean``, ``<column>_std`` (percent) and
   ``<column>_n`` (the cells behind each mean), for plotting and further analysis;
 - ``comparison.csv``: every strategy against ``imbalanced`` on the same scenario, fold and seed: mean UAR
-  difference and its 95% confidence interval (t distribution over the pairs), in UAR points, wins /
-  losses, a two-sided Wilcoxon signed-rank p, a sign-test p, and a ``verdict``: ``higher`` or ``lower``
-  when the interval excludes 0, else ``within noise``;
+  difference and its 95% confidence interval (t distribution over the pairs), in UAR points, the ratio
+  of the mean UARs (``uar_ratio``), wins / losses, a two-sided Wilcoxon signed-rank p, a sign-test p,
+  and a ``verdict``: ``higher`` or ``lower`` when the interval excludes 0, else ``within noise``;
+  ``summary.md`` adds every pair of strategies head to head (row minus column, the same interval);
 - ``comparison.png``: that difference per strategy, a bar for the mean, whiskers for the 95% interval
   and one dot per fold x seed pair; ``confusion.png``: utterance counts per true and predicted class
   summed over a strategy's cells, coloured by row share, with a colour bar;
@@ -91,26 +92,58 @@ def paired_differences(results: pd.DataFrame, strategy: str, baseline: str = "im
     return (results[results["strategy"] == strategy].set_index(keys)["uar"] - base).dropna()
 
 
+def _interval(diff: pd.Series) -> tuple[float, float]:
+    """95% t interval of the mean of paired differences (NaN, NaN for fewer than two pairs)."""
+    if len(diff) < 2:
+        return np.nan, np.nan
+    half = t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    return diff.mean() - half, diff.mean() + half
+
+
 def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "imbalanced") -> pd.DataFrame:
-    """Each strategy's UAR minus the baseline's on the same scenario, fold and seed; rows in ``order``."""
+    """Each strategy's UAR minus the baseline's on the same scenario, fold and seed; rows in ``order``.
+
+    ``uar_ratio``: the strategy's mean UAR over those pairs divided by the baseline's (the paper states
+    its goal as a ratio: the GAN at 1.10 times the imbalanced training set or more).
+    """
     rows = []
+    keys = ["scenario", "fold", "seed"]
+    base = results[results["strategy"] == baseline].set_index(keys)["uar"]
     for strategy in order:
         diff = paired_differences(results, strategy, baseline) if strategy != baseline else pd.Series(dtype=float)
         if diff.empty:
             continue
         nonzero = diff[diff != 0]
-        sem = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan
-        half = t.ppf(0.975, len(diff) - 1) * sem if len(diff) > 1 else np.nan
-        low, high = diff.mean() - half, diff.mean() + half
+        low, high = _interval(diff)
         rows.append({
-            "strategy": strategy, "pairs": len(diff), "mean_uar_diff": 100 * diff.mean(), "sem": 100 * sem,
+            "strategy": strategy, "pairs": len(diff), "mean_uar_diff": 100 * diff.mean(),
+            "sem": 100 * diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan,
             "ci95_low": 100 * low, "ci95_high": 100 * high,
+            "uar_ratio": 1 + diff.mean() / base.loc[diff.index].mean(),
             "verdict": "higher" if low > 0 else "lower" if high < 0 else "within noise",
             "wins": int((diff > 0).sum()), "losses": int((diff < 0).sum()),
             "wilcoxon_p": wilcoxon(nonzero).pvalue if len(nonzero) >= 2 else np.nan,
             "sign_test_p": binomtest(int((diff > 0).sum()), len(nonzero)).pvalue if len(nonzero) else np.nan,
         })
     return pd.DataFrame(rows)
+
+
+def head_to_head(results: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Every pair of strategies: the row's UAR minus the column's (points), averaged over the scenario,
+    fold and seed both have, with ``*`` where the 95% interval excludes 0 (as in :func:`paired_comparison`).
+
+    Answers "is the GAN above ``cp`` and ``sa``?", not only "above ``imbalanced``?"; empty where a pair
+    shares no cell.
+    """
+    table = pd.DataFrame("", index=order, columns=order)
+    for row in order:
+        for column in order:
+            diff = paired_differences(results, row, column) if row != column else pd.Series(dtype=float)
+            if diff.empty:
+                continue
+            low, high = _interval(diff)
+            table.loc[row, column] = f"{100 * diff.mean():+.1f}" + ("*" if low > 0 or high < 0 else "")
+    return table
 
 
 def _plot_comparison(comparison: pd.DataFrame, results: pd.DataFrame, path: Path) -> None:
@@ -205,6 +238,9 @@ def write_report(out: str | Path) -> pd.DataFrame:
         text += ["## Paired with `imbalanced` (UAR points; 95% interval over the pairs)\n",
                  comparison.round(3).to_markdown(index=False)]
         _plot_comparison(comparison, results, out / "comparison.png")
+    if len(order) > 2:
+        text += ["", "## Head to head (row minus column, UAR points over the pairs both have; * where the 95% "
+                 "interval excludes 0)\n", head_to_head(results, order).to_markdown()]
     else:
         (out / "comparison.png").unlink(missing_ok=True)  # not one of an earlier state of the folder
     if comparison.empty and "imbalanced" not in present:
