@@ -238,11 +238,11 @@ def write_report(out: str | Path) -> pd.DataFrame:
         text += ["## Paired with `imbalanced` (UAR points; 95% interval over the pairs)\n",
                  comparison.round(3).to_markdown(index=False)]
         _plot_comparison(comparison, results, out / "comparison.png")
+    else:
+        (out / "comparison.png").unlink(missing_ok=True)  # not one of an earlier state of the folder
     if len(order) > 2:
         text += ["", "## Head to head (row minus column, UAR points over the pairs both have; * where the 95% "
                  "interval excludes 0)\n", head_to_head(results, order).to_markdown()]
-    else:
-        (out / "comparison.png").unlink(missing_ok=True)  # not one of an earlier state of the folder
     if comparison.empty and "imbalanced" not in present:
         text += ["No paired comparison: add `imbalanced` to `--strategies` to compare every strategy with it."]
     (out / "summary.md").write_text("\n".join(text) + "\n")
