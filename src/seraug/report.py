@@ -85,11 +85,14 @@ def summary_table(numbers: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**{"folds x seeds": numbers[f"{columns[-1]}_n"]})
 
 
+def _uar(results: pd.DataFrame, strategy: str) -> pd.Series:
+    """``strategy``'s UAR (fraction) indexed by scenario, fold and seed."""
+    return results[results["strategy"] == strategy].set_index(["scenario", "fold", "seed"])["uar"]
+
+
 def paired_differences(results: pd.DataFrame, strategy: str, baseline: str = "imbalanced") -> pd.Series:
     """``strategy``'s UAR minus ``baseline``'s (fractions) per scenario, fold and seed both have."""
-    keys = ["scenario", "fold", "seed"]
-    base = results[results["strategy"] == baseline].set_index(keys)["uar"]
-    return (results[results["strategy"] == strategy].set_index(keys)["uar"] - base).dropna()
+    return (_uar(results, strategy) - _uar(results, baseline)).dropna()
 
 
 def _interval(diff: pd.Series) -> tuple[float, float]:
@@ -107,8 +110,7 @@ def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "
     its goal as a ratio: the GAN at 1.10 times the imbalanced training set or more).
     """
     rows = []
-    keys = ["scenario", "fold", "seed"]
-    base = results[results["strategy"] == baseline].set_index(keys)["uar"]
+    base = _uar(results, baseline)
     for strategy in order:
         diff = paired_differences(results, strategy, baseline) if strategy != baseline else pd.Series(dtype=float)
         if diff.empty:
