@@ -3,7 +3,7 @@
     python benchmarks/gan_fine_tuning.py [--variants NAME,NAME] [--stages 8,12,16,20,24] [--ae-epochs 60]
                                          [--fold group-1] [--out runs/gan-fine-tuning] [--data ../shared/data]
 
-The variants differ only in step (c), fine-tuning (learning rates, G's moving average): steps (a) and
+The variants differ only in step (c), fine-tuning (learning rates, G's moving average, how D learns): steps (a) and
 (b), the autoencoder and the class Gaussians, are the same for all, so they are trained once (the
 ``gan_tuned`` strategy's settings with ``--ae-epochs``) on the training speakers of one fold of the
 README's main command, and every variant's fine-tuning starts from a copy of that checkpoint. Each
@@ -11,13 +11,16 @@ variant is fine-tuned in stages (stage 16 continues stage 12 from its checkpoint
 by :func:`seraug.gan.quality_report` as in ``benchmarks/gan_quality.py`` (whose fold, evaluation VGG19
 and table columns it shares); ``GAN s`` is the fine-tuning time of the stage alone. The first variant is
 the baseline of the ``vs base`` column (its FD over floor at the same stage). A re-run reuses the
-autoencoder and fine-tunes every variant again from it; a grid of real beside the last stage's segments
-lands in ``--out``.
+autoencoder and fine-tunes every other variant again from it; a grid of real beside the last stage's segments
+lands in ``--out``. Rows are printed as they are scored, so a run stopped midway keeps the rows it
+printed; a variant whose folder holds a finished model at the first stage is scored again without
+training (its ``GAN s`` is then the time to load it).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
@@ -36,18 +39,25 @@ from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogra
 
 TUNED = PRESETS["cpu"].gan_tuned
 BEFORE = replace(TUNED, gan_lr=1e-4, g_ema=0.0)
+R1_GAMMA = 1.0
 VARIANTS: dict[str, GANConfig] = {
     "lr-1e-4": BEFORE,
     "d-lr-x4": replace(BEFORE, d_lr_scale=4.0),
     "lr-2e-4": replace(BEFORE, gan_lr=2e-4),
     "lr-2e-4-ema-0.9": replace(BEFORE, gan_lr=2e-4, g_ema=0.9),
     "lr-2e-4-ema-0.97": replace(BEFORE, gan_lr=2e-4, g_ema=0.97),
+    "gan-tuned": TUNED,
+    "+balanced-real": replace(TUNED, balanced_real=True),
+    "+r1": replace(TUNED, r1_gamma=R1_GAMMA),
+    "+balanced-real+r1": replace(TUNED, balanced_real=True, r1_gamma=R1_GAMMA),
 }
 """name -> fine-tuning settings. ``lr-1e-4`` is the fine-tuning of the earlier ``gan_tuned`` (Adam 1e-4 for
 G and D, G's last weights generate); ``d-lr-x4`` lets D learn 4 times as fast (two time-scale rule);
 ``lr-2e-4`` doubles both rates; the ``ema`` rows let a moving average of G's weights (decay per step)
-generate; ``lr-2e-4-ema-0.97`` is today's ``gan_tuned`` (which fine-tunes 20 epochs)."""
-FINE_TUNING = {"gan_lr", "d_lr_scale", "g_ema", "gan_epochs"}
+generate; ``lr-2e-4-ema-0.97`` is the fine-tuning of ``gan_tuned``. The last rows start from ``gan-tuned``
+(``gan_tuned`` itself) and change how D learns: ``+balanced-real`` draws its real batches class-balanced,
+``+r1`` adds an R1 penalty of weight ``R1_GAMMA`` on its real batches, the last row both."""
+FINE_TUNING = {"gan_lr", "d_lr_scale", "g_ema", "gan_epochs", "balanced_real", "r1_gamma"}
 """The GANConfig fields a variant may change: none of them acts before fine-tuning."""
 
 
@@ -65,6 +75,13 @@ def set_config(checkpoint: Path, config: GANConfig, learning_rates: bool = False
     torch.save(state, checkpoint)
 
 
+def finished(folder: Path, config: GANConfig) -> bool:
+    """Whether ``folder`` holds a model trained to the end under ``config`` (then it is scored, not trained
+    again; its ``GAN s`` is the time to load it)."""
+    path = folder / "model.json"
+    return path.exists() and json.loads(path.read_text())["config"] == config.to_dict()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
@@ -79,16 +96,19 @@ def main() -> None:
     train_gan(X, y, len(labels), autoencoder, out / "autoencoder", "cpu", class_names=labels, scaler=scaler,
               progress=False)
     print(f"autoencoder, {args.ae_epochs} epochs: {time.perf_counter() - started:.0f} s", flush=True)
+    print(f"\nEmoDB fold {args.fold}: {len(X)} training segments, {len(X_test)} test segments; "
+          f"autoencoder {args.ae_epochs} epochs, shared", flush=True)
     rows, models = {}, {}
     for name in args.variants.split(","):
         config = VARIANTS[name]
         changed = {k for k, v in config.to_dict().items() if v != getattr(autoencoder, k)} - FINE_TUNING
         assert not changed, f"{name} changes {changed}, which act before fine-tuning"
-        folder = out / name  # started again from the autoencoder: a finished run's stages are past every stage
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        shutil.copy(out / "autoencoder" / "checkpoint.pt", folder / "checkpoint.pt")
-        set_config(folder / "checkpoint.pt", replace(config, ae_epochs=args.ae_epochs), learning_rates=True)
+        folder = out / name
+        if not finished(folder, replace(config, ae_epochs=args.ae_epochs, gan_epochs=stages[0])):
+            shutil.rmtree(folder, ignore_errors=True)  # a finished run's later stages are past this first one
+            folder.mkdir(parents=True)
+            shutil.copy(out / "autoencoder" / "checkpoint.pt", folder / "checkpoint.pt")
+            set_config(folder / "checkpoint.pt", replace(config, ae_epochs=args.ae_epochs), learning_rates=True)
         for stage in stages:
             staged = replace(config, ae_epochs=args.ae_epochs, gan_epochs=stage)
             set_config(folder / "checkpoint.pt", staged)
@@ -98,21 +118,17 @@ def main() -> None:
             seconds = time.perf_counter() - started
             report = quality_report(models[name], X, y, seed=0, X_test=X_test, y_test=y_test,
                                     embed=lambda Z: embed(vgg, Z))
-            rows[name, stage] = summary(report, seconds)
-            print(f"{name}, {stage} fine-tuning epochs: done", flush=True)
+            rows[name, stage] = row = summary(report, seconds)
+            if len(rows) == 1:
+                print("| variant | fine-tuning epochs | " + " | ".join(row) + " | FD/floor vs base |")
+                print("| --- " * (len(row) + 3) + "|")
+            base = rows.get((next(iter(rows))[0], stage))
+            cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()]
+            print(f"| {name} | {stage} | " + " | ".join(cells) + " | "
+                  + (f"{row['FD/floor'] / base['FD/floor']:.2f}x |" if base else "|"), flush=True)
     spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),
                      title=f"EmoDB {args.fold} training speakers: real beside each variant after {stages[-1]} "
                            "fine-tuning epochs")
-    base = next(iter(rows))[0]
-    keys = list(next(iter(rows.values())))
-    print(f"\nEmoDB fold {args.fold}: {len(X)} training segments, {len(X_test)} test segments; "
-          f"autoencoder {args.ae_epochs} epochs, shared")
-    print("| variant | fine-tuning epochs | " + " | ".join(keys) + " | FD/floor vs base |")
-    print("| --- " * (len(keys) + 3) + "|")
-    for (name, stage), row in rows.items():
-        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()]
-        print(f"| {name} | {stage} | " + " | ".join(cells) +
-              f" | {row['FD/floor'] / rows[base, stage]['FD/floor']:.2f}x |")
     print("bars for usable (every class): FD/floor <= 3, GAN-test gap >= -0.15, diversity >= 0.7, GAN-train >= 0.6")
     print(f"wrote {out / 'grid.png'}")
 

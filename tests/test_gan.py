@@ -23,6 +23,7 @@ from seraug.normalise import MinMaxScaler
 CLASSES = ["anger", "neutral", "sadness"]
 TINY = GANConfig(width=1 / 16, batch_size=8, ae_epochs=2, gan_epochs=2)
 EMA = replace(TINY, gan_lr=1e-3, g_ema=0.5)
+D_SETTINGS = replace(TINY, gan_lr=1e-3, balanced_real=True, r1_gamma=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -145,9 +146,9 @@ def _fine_tuning_step(small, arch: str, monkeypatch) -> tuple[list, list, torch.
     g_before, d_before = _params(generator), _params(discriminator)
     d_batches, drawn, real_update = [], [], steps_module._d_update
 
-    def recording_update(net, optimizer, inputs, targets, amp):
+    def recording_update(net, optimizer, inputs, targets, *args, **kwargs):
         d_batches.append((inputs.detach().clone(), targets.clone()))
-        return real_update(net, optimizer, inputs, targets, amp)
+        return real_update(net, optimizer, inputs, targets, *args, **kwargs)
 
     def sample_codes(n: int) -> tuple[torch.Tensor, torch.Tensor]:
         drawn.append(n)
@@ -180,6 +181,49 @@ def test_bagan_d_sees_one_mixed_batch_and_g_a_fresh_one(small, monkeypatch):
     assert len(inputs) == 8 + n_fake and torch.equal(inputs[:8], x)
     assert torch.equal(targets, torch.cat([y, torch.full((n_fake,), 3)]))
     assert drawn == [n_fake, 8 + n_fake]
+
+
+def test_balanced_real_batches_give_every_class_equal_weight(small):
+    """balanced_real: a fine-tuning epoch has as many batches as a shuffled one, drawn so that a class
+    with 2 segments is met as often as one with 8 (the paper's shuffle meets it 4 times less)."""
+    X, y, _, _ = small
+    keep = np.concatenate([np.flatnonzero(y == k)[:n] for k, n in enumerate([8, 8, 2])])  # 2 sadness
+    run = _Run(X[keep], y[keep], CLASSES, TINY, None, torch.device("cpu"), progress=False)
+    labels = run.labels.numpy()
+    shuffled = run.batches(torch.Generator().manual_seed(0))
+    draws = [run.batches(torch.Generator().manual_seed(seed), balanced=True) for seed in range(200)]
+    assert len(draws[0]) == len(shuffled) and all(len(b) == TINY.batch_size for b in draws[0])
+    counts = np.bincount(np.concatenate([labels[b.numpy()] for d in draws for b in d]), minlength=3)
+    assert np.allclose(counts / counts.sum(), 1 / 3, atol=0.02), counts
+    again = run.batches(torch.Generator().manual_seed(0), balanced=True)
+    assert all(torch.equal(a, b) for a, b in zip(draws[0], again))  # seeded
+
+
+def test_r1_penalty_acts_on_the_real_rows_only(small):
+    """r1_gamma: D's step descends the cross-entropy plus gamma/2 |d realness / dx|^2 of the real rows,
+    realness = logsumexp over the emotions' logits minus the fake logit; fake rows carry no penalty."""
+    X, y, _, _ = small
+    _, _, discriminator = build("proposed", 3, width=1 / 16)
+    discriminator.eval()  # batch statistics and dropout would make the two computations differ
+    gamma = 1e5  # an untrained D's input gradients are tiny (|grad|^2 about 4e-7 here)
+    unpenalised = copy.deepcopy(discriminator)
+    x = torch.from_numpy(X[[0, 9, 17, 1]]).unsqueeze(1)
+    targets = torch.tensor([*y[[0, 9, 17]], 3])  # three real rows, then one "fake" row
+    expected_net = copy.deepcopy(discriminator)
+    real = x[:3].clone().requires_grad_(True)
+    logits = expected_net(real)
+    realness = torch.logsumexp(logits[:, :3], 1) - logits[:, 3]
+    (gradient,) = torch.autograd.grad(realness.sum(), real, create_graph=True)
+    penalty = gamma / 2 * gradient.pow(2).sum((1, 2, 3)).mean()
+    loss = torch.nn.functional.cross_entropy(expected_net(x), targets) + penalty
+    loss.backward()
+    steps_module._d_update(discriminator, torch.optim.SGD(discriminator.parameters(), lr=1.0), x, targets,
+                           amp=False, r1_gamma=gamma, n_real=3)
+    for (name, p), q in zip(discriminator.named_parameters(), expected_net.parameters()):
+        assert torch.allclose(p, q.detach() - q.grad, rtol=1e-4, atol=1e-6), name
+    steps_module._d_update(unpenalised, torch.optim.SGD(unpenalised.parameters(), lr=1.0), x, targets, amp=False)
+    assert not all(torch.allclose(p, q, rtol=1e-4, atol=1e-6)
+               for p, q in zip(discriminator.parameters(), unpenalised.parameters()))
 
 
 def test_gan_initialisation_copies_the_encoder_trunk_into_d(small):
@@ -230,7 +274,7 @@ def test_saved_model_loads_and_generates_the_same(trained):
         GANModel.load(out / "nothing")
 
 
-@pytest.mark.parametrize("config", [TINY, EMA], ids=["paper", "g-ema"])
+@pytest.mark.parametrize("config", [TINY, EMA, D_SETTINGS], ids=["paper", "g-ema", "balanced-real-r1"])
 def test_interrupted_run_resumes_identically(small, trained, tmp_path, monkeypatch, config):
     """Stop after the first fine-tuning epoch's checkpoint, re-run: same weights as the uninterrupted run."""
     X, y, _, _ = small

@@ -56,6 +56,15 @@ class GANConfig:
         "decay per fine-tuning step of an exponential moving average of G's weights, which then is the G that "
         "generates (0 = off: G's last weights, as in the paper). G's weights swing from epoch to epoch in a short "
         "fine-tuning; their average draws steadier samples (Yazici et al. 2019)"))
+    balanced_real: bool = field(default=False, metadata=_doc(
+        "fine-tuning draws the real batches class-balanced (every class equally likely, with replacement) instead "
+        "of shuffling all segments (the paper). D then learns a rare class from as many real segments as a common "
+        "one, and G's fakes of that class, drawn as often as the others, meet a D that knows it"))
+    r1_gamma: float = field(default=0.0, metadata=_doc(
+        "weight of an R1 gradient penalty on D's real batches (Mescheder et al. 2018): gamma/2 times the squared "
+        "norm of the gradient, over the segment, of D's log-odds of real against fake (0 = off, the paper). It "
+        "keeps D smooth around the real segments, so its gradients lead G towards them rather than away from D's "
+        "last mistakes"))
     beta1: float = field(default=0.5, metadata=_doc("Adam beta1 (BAGAN's 0.5)"))
     beta2: float = field(default=0.999, metadata=_doc("Adam beta2"))
     max_recoveries: int = field(default=2, metadata=_doc(
@@ -93,8 +102,9 @@ class GANConfig:
         for name in ("dropout", "g_ema", "beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise bad(name, "must be in [0, 1)")
-        if self.leaky_slope < 0:
-            raise bad("leaky_slope", "must not be negative")
+        for name in ("leaky_slope", "r1_gamma"):
+            if getattr(self, name) < 0:
+                raise bad(name, "must not be negative")
 
     @property
     def fine_tuning_lr(self) -> float:

@@ -31,13 +31,28 @@ def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torc
 
 
 def _d_update(discriminator: ConvEncoder, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-              targets: torch.Tensor, amp: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """One D step on one batch; per-sample losses and hits (argmax == target), both ``(B,)``."""
+              targets: torch.Tensor, amp: bool, r1_gamma: float = 0.0,
+              n_real: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """One D step on one batch; per-sample losses and hits (argmax == target), both ``(B,)``.
+
+    With ``r1_gamma`` > 0 the loss gains the R1 penalty on the batch's first ``n_real`` rows (the real
+    segments): ``r1_gamma / 2`` times the mean over them of ``|d realness / d x|^2``, where realness is
+    D's log-odds of "one of the K emotions" against "fake", ``logsumexp(logits[:K]) - logits[K]``.
+    """
+    penalise = r1_gamma > 0 and n_real > 0
+    if penalise:
+        x = x.detach().requires_grad_(True)
     with autocast(x.device, amp):
         logits = discriminator(x)
     losses = F.cross_entropy(logits.float(), targets, reduction="none")
+    loss = losses.mean()
+    if penalise:
+        real = logits[:n_real].float()
+        realness = torch.logsumexp(real[:, :-1], dim=1) - real[:, -1]
+        (gradient,) = torch.autograd.grad(realness.sum(), x, create_graph=True)
+        loss = loss + r1_gamma / 2 * gradient[:n_real].float().pow(2).sum(dim=(1, 2, 3)).mean()
     optimizer.zero_grad(set_to_none=True)
-    losses.mean().backward()
+    loss.backward()
     optimizer.step()
     return losses.detach(), (logits.argmax(1) == targets).detach()
 
@@ -48,12 +63,13 @@ CodeSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
 
 def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.optim.Optimizer,
              opt_d: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, sample_codes: CodeSampler,
-             arch: str = "proposed", amp: bool = False) -> torch.Tensor:
+             arch: str = "proposed", amp: bool = False, r1_gamma: float = 0.0) -> torch.Tensor:
     """One fine-tuning step on a batch of real segments: D, then G (D's targets: real -> y, fake -> K).
 
     Args:
         x: real segments ``(B, 1, 128, 128)``; y: their classes ``(B,)``.
         sample_codes: draws the codes and conditioning classes of the fakes.
+        r1_gamma: weight of the R1 penalty on D's real segments (0: none; see :func:`_d_update`).
         arch: how the batches are formed.
 
             * ``proposed`` (paper, Sections 2.2-2.3): D on the real batch, then on a separate batch of
@@ -70,7 +86,7 @@ def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.opti
         z, conditioning = sample_codes(len(x))
         with autocast(x.device, amp):
             fake = generator(z)
-        loss_real, hit_real = _d_update(discriminator, opt_d, x, y, amp)
+        loss_real, hit_real = _d_update(discriminator, opt_d, x, y, amp, r1_gamma, n_real=len(x))
         fake_targets = torch.full_like(conditioning, n_classes)
         loss_fake, hit_fake = _d_update(discriminator, opt_d, fake.detach(), fake_targets, amp)
     else:
@@ -79,7 +95,7 @@ def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.opti
             fake = generator(z)
         fake_targets = torch.full_like(conditioning, n_classes)
         losses, hits = _d_update(discriminator, opt_d, torch.cat([x, fake.to(x.dtype)]), torch.cat([y, fake_targets]),
-                                 amp)
+                                 amp, r1_gamma, n_real=len(x))
         (loss_real, loss_fake), (hit_real, hit_fake) = losses.split([len(x), len(z)]), hits.split([len(x), len(z)])
         z, conditioning = sample_codes(len(x) + len(z))
         with autocast(x.device, amp):

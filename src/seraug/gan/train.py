@@ -10,7 +10,9 @@
     ``GANConfig.fine_tuning_lr`` (paper: 1e-6; BAGAN: 5e-5) for G, ``d_lr_scale`` times that for D
     (paper: 1). How real and fake batches are formed differs per architecture (:func:`gan_step`). With
     ``g_ema`` > 0 a moving average of G's weights, updated after every step, is the G that generates
-    (diversity checks, the model); off in the paper.
+    (diversity checks, the model); off in the paper. Two more departures, off in the paper:
+    ``balanced_real`` draws the real batches class-balanced, ``r1_gamma`` adds an R1 penalty to D's
+    real batches.
 
 Batch norm in eval mode (the codes of step b, generation) normalises with running statistics. Those
 are exponential averages (momentum 0.1, from mean 0 and variance 1) over earlier batches and weights;
@@ -123,11 +125,18 @@ class _Run:
 
     # --- batches and checks
 
-    def batches(self, generator: torch.Generator):
-        """Shuffled index batches of ``batch_size`` (the ragged tail is dropped; batch norm needs >= 2)."""
+    def batches(self, generator: torch.Generator, balanced: bool = False):
+        """Index batches of ``batch_size`` covering one epoch: a shuffle of all segments (the ragged tail
+        is dropped; batch norm needs >= 2), or with ``balanced`` as many batches drawn with replacement,
+        every class equally likely (``balanced_real``)."""
         n, size = len(self.data), min(self.config.batch_size, len(self.data))
-        order = torch.randperm(n, generator=generator).to(self.device)
-        return [order[i : i + size] for i in range(0, n - size + 1, size)]
+        if balanced:
+            weights = 1 / torch.bincount(self.labels.cpu(), minlength=self.n_classes).double()[self.labels.cpu()]
+            order = torch.multinomial(weights, n - n % size, replacement=True, generator=generator)
+        else:
+            order = torch.randperm(n, generator=generator)
+        order = order.to(self.device)
+        return [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
 
     def codes(self, n: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` codes of uniformly drawn classes (paper: "uniformly distributed class labels"), and the classes."""
@@ -207,11 +216,12 @@ class _Run:
     def gan_epoch(self, rng: torch.Generator) -> dict:
         self.generator.train()
         self.discriminator.train()
-        batches = self.batches(rng)
+        batches = self.batches(rng, self.config.balanced_real)
         total = torch.zeros(6, device=self.device)
         for idx in batches:
             total += gan_step(self.generator, self.discriminator, self.opt_g, self.opt_d, self.data[idx],
-                              self.labels[idx], partial(self.codes, rng=rng), self.config.arch, self.amp)
+                              self.labels[idx], partial(self.codes, rng=rng), self.config.arch, self.amp,
+                              self.config.r1_gamma)
             if self.generator_ema is not None:
                 self.generator_ema.update_parameters(self.generator)
         stats = (total / len(batches)).tolist()
