@@ -15,7 +15,7 @@ from seraug.cli import main
 from seraug.classifier import TrainConfig
 from seraug.experiment import ExperimentConfig, Preset, run_experiment
 from seraug.gan import GANConfig
-from seraug.report import write_report
+from seraug.report import write_report, write_results
 
 TINY = Preset(TrainConfig(width=1 / 32, epochs=1, patience=1, batch_size=64),
               GANConfig(width=1 / 32, ae_epochs=1, gan_epochs=1), max_folds=2)
@@ -169,6 +169,20 @@ def test_merged_cells_give_the_table2_layout_and_refuse_other_runs(table2_run, t
     (tmp_path / "cells" / "stray.json").write_text(json.dumps(stray))
     with pytest.raises(ValueError, match="different settings"):
         write_report(tmp_path)
+
+
+def test_cells_record_their_machine_and_the_results_count_cells_per_machine(table2_run, tmp_path):
+    """A committed run folder grows on several machines: each cell says where it ran, the results say how many."""
+    out, _ = table2_run
+    machine = json.loads((out / "config.json").read_text())["machine"]
+    names = sorted(p.name for p in (out / "cells").glob("*.json"))
+    assert all(json.loads((out / "cells" / name).read_text())["machine"] == machine for name in names)
+    shutil.copytree(out, tmp_path / "run")
+    moved = tmp_path / "run" / "cells" / names[0]
+    moved.write_text(json.dumps(json.loads(moved.read_text()) | {"machine": "another machine"}))
+    text = write_results([tmp_path / "run"], tmp_path / "results.md")
+    counts = f"{len(names) - 1} cells on {machine}; 1 cell on another machine"
+    assert counts in text and counts in (tmp_path / "run" / "report.html").read_text()
 
 
 def test_table3_every_strategy_scaled_alike_and_no_test_speaker_in_training(tmp_path, emodb_root, esc10_root):

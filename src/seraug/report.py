@@ -212,6 +212,13 @@ def _check_one_run(cells: list[dict], out: Path) -> str:
     return "table2" if reduced.pop() else "table3"
 
 
+def cell_machines(cells: list[dict], config: dict) -> str:
+    """Which machines made the cells, with their counts, e.g. ``"10 cells on A; 5 cells on B"``. A cell
+    written before cells recorded their machine counts as made on the folder's last (``config.json``)."""
+    counts = pd.Series([c.get("machine") or config.get("machine") or "an unrecorded machine" for c in cells])
+    return "; ".join(f"{n} cell{'s' * (n > 1)} on {machine}" for machine, n in counts.value_counts().items())
+
+
 def write_report(out: str | Path) -> pd.DataFrame:
     """Write the tables and figures of ``out`` (see the module docstring); returns the summary table.
 
@@ -249,7 +256,7 @@ def write_report(out: str | Path) -> pd.DataFrame:
         text += ["No paired comparison: add `imbalanced` to `--strategies` to compare every strategy with it."]
     (out / "summary.md").write_text("\n".join(text) + "\n")
     _plot_confusions(cells, order, out / "confusion.png")
-    write_page(out)
+    write_page(out, cell_machines(cells, config))
     return summary
 
 
@@ -277,7 +284,7 @@ def write_results(runs: list[str | Path], path: str | Path, title: str = "Result
                   "```bash\n" + "\n".join(config.get("commands") or ["(command not recorded)"]) + "\n```\n",
                   f"{len(cells)} cells, {config.get('fold_scheme', '?')} folds, seeds "
                   f"{', '.join(map(str, sorted({c['seed'] for c in cells})))}; {minutes:.0f} min of compute summed over "
-                  f"cells on {config.get('machine', 'an unrecorded machine')}; {versions}.\n",
+                  f"cells ({cell_machines(cells, config)}); {versions}.\n",
                   summary.strip() + "\n"]
     text = "\n".join(parts)
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -55,8 +55,9 @@ def _examples(out: Path) -> list[str]:
     return rows
 
 
-def write_page(out: str | Path) -> Path:
-    """Write ``out/report.html`` from the tables and figures :func:`seraug.report.write_report` wrote."""
+def write_page(out: str | Path, machines: str = "?") -> Path:
+    """Write ``out/report.html`` from the tables and figures :func:`seraug.report.write_report` wrote;
+    ``machines`` says which machines made the cells (:func:`seraug.report.cell_machines`)."""
     out = Path(out)
     config = read_json(out / "config.json") if (out / "config.json").exists() else {}
     numbers = pd.read_csv(out / "summary_numbers.csv", index_col=0)
@@ -81,7 +82,7 @@ def write_page(out: str | Path) -> Path:
     parts += ["<h2>Listen: real and generated segments</h2>", *_examples(out)]
     parts += ["<h2>How it was made</h2><pre>" + html.escape("\n".join(config.get("commands") or
                                                                   ["(command not recorded)"])) + "</pre>",
-              f"<p>Machine: {html.escape(str(config.get('machine', '?')))}</p>",
+              f"<p>Machines: {html.escape(machines)}</p>",
               "<details><summary>settings and versions</summary><pre>"
               + html.escape(json.dumps({k: config.get(k) for k in ("sizes", "features", "fold_scheme", "seeds",
                                                                    "versions")}, indent=1)) + "</pre></details>",

@@ -218,7 +218,7 @@ def run_experiment(config: ExperimentConfig, progress: bool = True, executor: st
             busy.append(cell.id)
             continue
         if writer:
-            _write_json(cell.path(out), result | {"settings": settings_hash(settings)})
+            _write_json(cell.path(out), result | {"settings": settings_hash(settings), "machine": settings["machine"]})
             shutil.rmtree(out / "work" / cell.path(out).stem, ignore_errors=True)
         if show:
             bar.write(f"{cell.id}: UAR {100 * result['uar']:.1f}, F-score {100 * result['f_score']:.1f} "
