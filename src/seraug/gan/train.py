@@ -131,7 +131,8 @@ class _Run:
         every class equally likely (``balanced_real``)."""
         n, size = len(self.data), min(self.config.batch_size, len(self.data))
         if balanced:
-            weights = 1 / torch.bincount(self.labels.cpu(), minlength=self.n_classes).double()[self.labels.cpu()]
+            labels = self.labels.cpu()
+            weights = 1 / torch.bincount(labels, minlength=self.n_classes).double()[labels]
             order = torch.multinomial(weights, n - n % size, replacement=True, generator=generator)
         else:
             order = torch.randperm(n, generator=generator)
