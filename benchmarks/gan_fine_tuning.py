@@ -129,7 +129,8 @@ def main() -> None:
     spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),
                      title=f"EmoDB {args.fold} training speakers: real beside each variant after {stages[-1]} "
                            "fine-tuning epochs")
-    print("bars for usable (every class): FD/floor <= 3, GAN-test gap >= -0.15, diversity >= 0.7, GAN-train >= 0.6")
+    print("bars for usable (every class): FD/floor <= 3, GAN-test gap >= -0.15, diversity >= 0.7, striations >= 0.7, "
+          "GAN-train >= 0.6")
     print(f"wrote {out / 'grid.png'}")
 
 

@@ -9,8 +9,8 @@ VGG19 (the ``cpu`` preset's recipe) is trained once on the same segments and giv
 embedding. Each variant is then scored by :func:`seraug.gan.quality_report` against the real training
 segments and the fold's two held-out test speakers: per class the Fréchet distance over its real-halves
 floor in the band-statistics and in the VGG19 embedding, GAN-test (generated recognised minus real
-recall), diversity, and GAN-train (a classifier trained on generated segments only, tested on the test
-speakers, over the same classifier trained on real ones), with the seconds the GAN took to train. The
+recall), diversity, striations, and GAN-train (a classifier trained on generated segments only, tested on
+the test speakers, over the same classifier trained on real ones), with the seconds the GAN took to train. The
 first variant is the baseline of the ``vs base`` column. Models, the classifier and one grid of real
 beside generated segments per class (``grid.png``) land in ``--out``; a re-run reuses finished models
 (their ``GAN s`` is then the time to load them, not to train them).
@@ -86,6 +86,7 @@ def summary(report: dict, seconds: float) -> dict:
         "FD/floor clf": over_floor("frechet_distance_classifier", "frechet_real_halves_classifier"),
         "GAN-test gap": float(np.mean([c["recognition_rate"] - c["real_recall_cv"] for c in classes])),
         "diversity": report["mean"]["diversity_ratio"],
+        "striations": report["mean"]["striation_ratio"],
         "GAN-train": report["gan_train"]["band statistics"]["ratio"],
         "GAN-train clf": report["gan_train"]["classifier"]["ratio"],
         "usable": report["usable"],
@@ -137,7 +138,8 @@ def main() -> None:
     for name, row in rows.items():
         cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()]
         print(f"| {name} | " + " | ".join(cells) + f" | {row['FD/floor clf'] / base:.2f}x |")
-    print("bars for usable: FD/floor <= 3, GAN-test gap >= -0.15, diversity >= 0.7, GAN-train >= 0.6")
+    print("bars for usable: FD/floor <= 3, GAN-test gap >= -0.15, diversity >= 0.7, striations >= 0.7, "
+          "GAN-train >= 0.6")
     print(f"wrote {out / 'grid.png'}")
 
 

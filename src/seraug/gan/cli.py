@@ -69,6 +69,7 @@ def add_parser(subparsers, help: str) -> None:
         "report", help="quality report and grids of one or more models, side by side",
         description="For each model: per-class Fréchet distance (band-statistics embedding), recognition rate "
                     "by a classifier trained on real segments (GAN-test), diversity ratio (mode-collapse flag), "
+                    "striation ratio (the harmonic striations of voiced speech below 1 kHz, generated / real), "
                     "with --test-speakers GAN-train (a classifier trained on generated segments only, tested "
                     "on held-out speakers), with --classifier the Fréchet distances and GAN-train again in the "
                     "evaluation VGG19's penultimate layer; printed and saved to OUT/quality_<name>.json; one "

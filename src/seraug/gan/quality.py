@@ -1,4 +1,4 @@
-"""How good are the generated spectrograms? Three numbers per class, comparable across models.
+"""How good are the generated spectrograms? Numbers per class, comparable across models.
 
 * **Fréchet distance** between real and generated segments of a class, in a fixed embedding that
   does not depend on any trained network: *band statistics*, the mean and the standard deviation
@@ -17,6 +17,13 @@
 * **In a learned embedding**, when a function ``embed`` is given (e.g. the penultimate layer of the
   evaluation VGG19 trained on the real segments, :func:`seraug.classifier.embed`; FID-style scores use a
   learned embedding, and this one needs no download): the Fréchet distances and GAN-train again in it.
+* **Striations**: harmonic striations are what makes a segment look like voiced speech and what a blurry
+  generator loses first, and the embeddings above hardly see them (a band-group mean averages them away).
+  :func:`striation_energy` measures them: in the bands below about 1 kHz, the power of horizontal fine
+  structure spaced like the harmonics of a voice and lasting a quarter second or more, minus what noise
+  without such structure puts there. The class's generated mean over its real mean is reported; a mel
+  axis blurred by one band keeps about 0.6 of it, white noise and the class's mean image about 0. It
+  sees striations, not whether their spacing is regular: random horizontal lines count too.
 * **Diversity ratio**: mean pairwise RMS distance between generated segments, divided by the same
   among real segments of the class. Near 0 means G ignores its code (mode collapse); the class is
   flagged when the ratio falls below ``collapse_ratio`` (by default the model's training threshold,
@@ -24,8 +31,8 @@
 
 A model is called **usable** when every class passes the bars of :data:`USABLE`: FD at most 3 times
 the real-halves floor, recognised at least as often as held-out real segments minus 15 points (the
-GAN-test idea), diversity at least 0.7 of the real class's, and (when measured) GAN-train at least 0.6
-of the real-trained UAR. The report lists each failure in plain
+GAN-test idea), diversity and striation energy at least 0.7 of the real class's, and (when measured)
+GAN-train at least 0.6 of the real-trained UAR. The report lists each failure in plain
 words (``problems``), so a model that draws one class for every code is called unusable, not tabled.
 """
 
@@ -50,7 +57,7 @@ from seraug.runtime import check_labels, check_segments
 EMBEDDING = ("band statistics: mean and standard deviation over time of each of 32 groups of 4 adjacent mel "
              "bands of the [-1, 1]-normalised segment (64 dimensions)")
 BAND_GROUP = 4
-USABLE = {"fd_factor": 3.0, "recognition_margin": 0.15, "diversity": 0.7, "gan_train": 0.6}
+USABLE = {"fd_factor": 3.0, "recognition_margin": 0.15, "diversity": 0.7, "striations": 0.7, "gan_train": 0.6}
 """The bars a class must pass for a model to count as usable (see the module docstring)."""
 
 COLUMNS = {
@@ -60,6 +67,7 @@ COLUMNS = {
     "recog gen": "share of generated segments a classifier trained on real ones assigns to their class",
     "recog real": "the same classifier's cross-validated recall on real segments of the class",
     "diversity": "mean pairwise distance of generated segments / of real ones",
+    "striations": "striation energy (harmonic fine structure below 1 kHz) of generated segments / of real ones",
     "FD clf": "Fréchet distance in the learned embedding (when given), generated vs real",
     "clf floor": "the same between two random halves of the real segments",
 }
@@ -72,6 +80,38 @@ def band_statistics(X: np.ndarray) -> np.ndarray:
     n, mels, frames = X.shape
     groups = X.reshape(n, mels // BAND_GROUP, BAND_GROUP, frames).mean(axis=2)
     return np.concatenate([groups.mean(axis=2), groups.std(axis=2)], axis=1)
+
+
+STRIATION_BANDS = 44
+"""Mel bands the striation energy looks at: at the paper's front end (128 Slaney mels up to 8 kHz) the
+lowest 44 lie below 1 kHz, where the mel scale is linear (23 Hz per band), so harmonics of one voice
+are evenly spaced there."""
+HARMONIC_SPACING = (3.5, 14.0)
+"""Spacings between striations, in bands, that count as harmonics: F0 of about 80 to 330 Hz."""
+STEADY, FLICKER = 0.1, 0.25
+"""Temporal modulation, in cycles per frame (40 frames a second at a 25 ms hop): at most ``STEADY``
+(4 Hz) is a striation that lasts; at least ``FLICKER`` (10 Hz) is what measures the noise floor."""
+
+
+def striation_energy(X: np.ndarray) -> np.ndarray:
+    """Harmonic striation energy ``(N,)`` of segments ``(N, n_mels, frames)`` in the [-1, 1] scale.
+
+    The 2-D power spectrum (spectro-temporal modulation spectrum) of the lowest :data:`STRIATION_BANDS`
+    bands, mean removed, normalised per pixel. Its power at spectral modulations of one cycle per 3.5 to
+    14 bands and temporal modulations up to :data:`STEADY` is what lasting harmonic striations put there.
+    Incoherent texture spreads its power evenly over temporal modulations, so the power at
+    :data:`FLICKER` and above, scaled to the same area, is subtracted: white noise gives about 0, a
+    smooth envelope little, real voiced speech most. Units: squared [-1, 1] amplitude per pixel.
+    """
+    X = np.asarray(X, dtype=np.float64)[:, :STRIATION_BANDS, :]
+    patches = X - X.mean(axis=(1, 2), keepdims=True)
+    power = np.abs(np.fft.fft2(patches)) ** 2 / (patches.shape[1] * patches.shape[2])
+    spectral = np.abs(np.fft.fftfreq(patches.shape[1]))[:, None]
+    temporal = np.abs(np.fft.fftfreq(patches.shape[2]))[None, :]
+    harmonic = (spectral >= 1 / HARMONIC_SPACING[1]) & (spectral <= 1 / HARMONIC_SPACING[0])
+    steady, flicker = harmonic & (temporal <= STEADY), harmonic & (temporal >= FLICKER)
+    noise = (power * flicker).sum(axis=(1, 2)) * steady.sum() / flicker.sum()
+    return (power * steady).sum(axis=(1, 2)) - noise
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -183,6 +223,7 @@ def quality_report(
         halves = np.array_split(rng.permutation(len(real)), 2)
         div_fake, div_real = mean_pairwise_distance(fake, seed), mean_pairwise_distance(real, seed)
         ratio = div_fake / div_real if div_real > 0 else float("nan")
+        striations_fake, striations_real = (float(striation_energy(x).mean()) for x in (fake, real))
         classes[name] = {
             "n_real": int(len(real)),
             "n_generated": int(len(fake)),
@@ -195,13 +236,16 @@ def quality_report(
             "diversity_real": div_real,
             "diversity_ratio": ratio,
             "mode_collapse": not ratio >= collapse_ratio,  # NaN (e.g. all real segments equal) is flagged too
+            "striations_generated": striations_fake,
+            "striations_real": striations_real,
+            "striation_ratio": striations_fake / striations_real if striations_real > 0 else float("nan"),
         }
         if learned is not None:
             own = learned[y == k]
             classes[name]["frechet_distance_classifier"] = frechet_distance(own, embed(fake))
             classes[name]["frechet_real_halves_classifier"] = (frechet_distance(own[halves[0]], own[halves[1]])
                                                                if len(real) >= 4 else None)
-    keys = ("frechet_distance", "recognition_rate", "diversity_ratio") + (
+    keys = ("frechet_distance", "recognition_rate", "diversity_ratio", "striation_ratio") + (
         ("frechet_distance_classifier",) if learned is not None else ())
     mean = {key: float(np.mean([c[key] for c in classes.values()])) for key in keys} if classes else {}
     trained = {}
@@ -224,6 +268,7 @@ def quality_report(
         "embedding": EMBEDDING,
         "classifier": "logistic regression (standardised) on the embedding, trained on the real segments",
         "diversity": "mean pairwise RMS distance of [-1, 1] segments, generated / real",
+        "striations": "striation energy (seraug.gan.quality.striation_energy), generated / real",
         "collapse_ratio": collapse_ratio,
         "classes": classes,
         "mean": mean,
@@ -254,6 +299,9 @@ def _problems(classes: dict[str, dict]) -> list[str]:
         if c["mode_collapse"] or not c["diversity_ratio"] >= USABLE["diversity"]:
             problems.append(f"{name}: diversity {c['diversity_ratio']:.2f} of the real class's (at least "
                             f"{USABLE['diversity']:g})" + (": mode collapse" if c["mode_collapse"] else ""))
+        if c["striations_real"] > 0 and not c["striation_ratio"] >= USABLE["striations"]:
+            problems.append(f"{name}: striation energy {c['striation_ratio']:.2f} of the real class's (at least "
+                            f"{USABLE['striations']:g}): no harmonic striations like real speech")
     return problems
 
 
@@ -261,7 +309,8 @@ def format_report(report: dict, title: str = "") -> str:
     """The report as a fixed-width table, one row per class, the columns explained, then the verdict."""
     learned = any("frechet_distance_classifier" in c for c in report["classes"].values())
     header = (f"{'class':12s} {'n':>5s} {'FD gen':>8s} {'FD floor':>9s} {'recog gen':>10s} {'recog real':>10s} "
-              f"{'diversity':>9s}  collapse" + (f" {'FD clf':>8s} {'clf floor':>9s}" if learned else ""))
+              f"{'diversity':>9s} {'striations':>10s}  collapse"
+              + (f" {'FD clf':>8s} {'clf floor':>9s}" if learned else ""))
     lines = [title or f"GAN quality ({report['arch']}); FD in {report['embedding']}", header]
 
     def num(value, fmt: str) -> str:
@@ -270,14 +319,14 @@ def format_report(report: dict, title: str = "") -> str:
     for name, c in report["classes"].items():
         lines.append((f"{name:12s} {c['n_real']:5d} {c['frechet_distance']:8.3f} "
                      f"{num(c['frechet_real_halves'], '9.3f')} {c['recognition_rate']:10.2f} "
-                     f"{num(c['real_recall_cv'], '10.2f')} {c['diversity_ratio']:9.2f}  "
+                     f"{num(c['real_recall_cv'], '10.2f')} {c['diversity_ratio']:9.2f} {c['striation_ratio']:10.2f}  "
                      f"{'YES' if c['mode_collapse'] else 'no':8s}"
                      + (f" {c['frechet_distance_classifier']:8.3f} {num(c['frechet_real_halves_classifier'], '9.3f')}"
                         if learned else "")).rstrip())
     if report["mean"]:
         m = report["mean"]
         lines.append(f"{'mean':12s} {'':5s} {m['frechet_distance']:8.3f} {'':9s} {m['recognition_rate']:10.2f} "
-                     f"{'':10s} {m['diversity_ratio']:9.2f}")
+                     f"{'':10s} {m['diversity_ratio']:9.2f} {m['striation_ratio']:10.2f}")
     lines += [f"  {name}: {meaning}" for name, meaning in COLUMNS.items() if learned or "clf" not in name]
     for name, t in report.get("gan_train", {}).items():
         lines.append(f"GAN-train ({name}): UAR on held-out real segments {t['uar_generated']:.3f} trained on "
@@ -286,6 +335,6 @@ def format_report(report: dict, title: str = "") -> str:
         lines.append(f"WARNING: unusable for balancing ({len(report['problems'])} problem(s)):")
         lines += [f"  {problem}" for problem in report["problems"]]
     elif report["classes"]:
-        lines.append("usable: every class passes the FD, recognition and diversity bars"
+        lines.append("usable: every class passes the FD, recognition, diversity and striation bars"
                      + (f", and GAN-train ({', '.join(report['gan_train'])}) its bar" if report.get("gan_train") else ""))
     return "\n".join(lines)
