@@ -17,7 +17,7 @@ import seraug.gan.train as train_module
 from seraug.gan import GANConfig, GANModel, build, generate, quality_report, train_gan
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.steps import autoencoder_step, gan_step
-from seraug.gan.train import TrainingDivergedError, _adam, _Run
+from seraug.gan.train import TrainingDivergedError, _adam, _Run, train_autoencoder
 from seraug.normalise import MinMaxScaler
 
 CLASSES = ["anger", "neutral", "sadness"]
@@ -224,6 +224,25 @@ def test_r1_penalty_acts_on_the_real_rows_only(small):
     steps_module._d_update(unpenalised, torch.optim.SGD(unpenalised.parameters(), lr=1.0), x, targets, amp=False)
     assert not all(torch.allclose(p, q, rtol=1e-4, atol=1e-6)
                for p, q in zip(discriminator.parameters(), unpenalised.parameters()))
+
+
+def test_train_autoencoder_is_step_a_alone_and_learns_to_reconstruct(small):
+    """What benchmarks/gan_autoencoder.py relies on: the same seed gives the same autoencoder, and its
+    reconstructions of real segments beat an untrained one's."""
+    X, y, _, _ = small
+    batch = torch.from_numpy(X[:, None])
+
+    def mse(config: GANConfig) -> float:
+        encoder, generator = train_autoencoder(X, y, 3, config, "cpu")
+        assert not encoder.training and not generator.training
+        with torch.no_grad():
+            reconstruction = generator(encoder(batch))
+        assert reconstruction.shape == (len(X), 1, 128, 128) and reconstruction.abs().max() <= 1
+        return float(((reconstruction - batch) ** 2).mean())
+
+    trained = replace(TINY, dropout=0.0, ae_lr=1e-3, ae_epochs=6)
+    assert mse(trained) == mse(trained)
+    assert mse(trained) < 0.8 * mse(replace(trained, ae_epochs=0))
 
 
 def test_gan_initialisation_copies_the_encoder_trunk_into_d(small):

@@ -66,7 +66,7 @@ from seraug.gan.bundle import GANModel, sample_images
 from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.logger import LossLog
-from seraug.gan.models import Generator, build
+from seraug.gan.models import ConvEncoder, Generator, build
 from seraug.gan.diversity import mean_pairwise_distance
 from seraug.gan.steps import autoencoder_step, gan_step, recalibrate_batch_norm
 from seraug.normalise import MinMaxScaler
@@ -429,3 +429,27 @@ def train_gan(
     if out:
         model.save(out)
     return model
+
+
+def train_autoencoder(
+    X: np.ndarray, y: np.ndarray, n_classes: int, config: GANConfig = GANConfig(), device: str | torch.device = "auto",
+) -> tuple[ConvEncoder, Generator]:
+    """Step (a) alone, in memory: the encoder and decoder (G) after ``config.ae_epochs`` epochs, in eval mode.
+
+    The same epochs as in :func:`train_gan` (seeds, recovery), without checkpoints. For diagnosis: every
+    generated segment is this decoder's drawing, sharpened by fine-tuning, so what it cannot reconstruct
+    (``benchmarks/gan_autoencoder.py``: the harmonic striations) fine-tuning has to add from nothing.
+    ``X``, ``y`` as in :func:`train_gan`.
+    """
+    X, y = _validate(X, y, n_classes)
+    device = resolve_device(device)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        run = _Run(X, y, list(map(str, range(n_classes))), config, None, device, progress=False)
+        while run.epoch < config.ae_epochs:
+            run.run_epoch()
+    run.encoder.eval()
+    with torch.no_grad(), autocast(device, run.amp):
+        recalibrate_batch_norm(run.encoder, run.data.split(config.batch_size))
+        recalibrate_batch_norm(run.generator, [run.encoder(batch) for batch in run.data.split(config.batch_size)])
+    return run.encoder.eval(), run.generator.eval()
+
