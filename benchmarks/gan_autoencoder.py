@@ -82,7 +82,7 @@ def main() -> None:
               + " | ".join(f"{r:.2f}" for r in ratios) + f" | {mean / base:.2f}x |", flush=True)
         columns[name] = {labels[k]: R[y == k][:1] for k in range(len(labels))}
     spectrogram_grid(out / "grid.png", columns,
-                     title=f"EmoDB {args.fold}: one real training segment per class beside its reconstructions")
+                     title=f"EmoDB {args.fold}: real beside its reconstructions")
     print(f"\nstriation ratio: striation energy of the reconstructions over the real segments' (bar for generated "
           f"segments: 0.7)\nwrote {out / 'grid.png'}")
 
