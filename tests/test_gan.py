@@ -227,13 +227,13 @@ def test_r1_penalty_acts_on_the_real_rows_only(small):
 
 
 def test_train_autoencoder_is_step_a_alone_and_learns_to_reconstruct(small):
-    """What benchmarks/gan_autoencoder.py relies on: the same seed gives the same autoencoder, and its
-    reconstructions of real segments beat an untrained one's."""
+    """What benchmarks/gan_autoencoder.py relies on: the same seed gives the same autoencoder, its
+    reconstructions of real segments beat an untrained one's, and a given loss is the one trained on."""
     X, y, _, _ = small
     batch = torch.from_numpy(X[:, None])
 
-    def mse(config: GANConfig) -> float:
-        encoder, generator = train_autoencoder(X, y, 3, config, "cpu")
+    def mse(config: GANConfig, loss=None) -> float:
+        encoder, generator = train_autoencoder(X, y, 3, config, "cpu", loss)
         assert not encoder.training and not generator.training
         with torch.no_grad():
             reconstruction = generator(encoder(batch))
@@ -243,6 +243,7 @@ def test_train_autoencoder_is_step_a_alone_and_learns_to_reconstruct(small):
     trained = replace(TINY, dropout=0.0, ae_lr=1e-3, ae_epochs=6)
     assert mse(trained) == mse(trained)
     assert mse(trained) < 0.8 * mse(replace(trained, ae_epochs=0))
+    assert mse(trained, torch.nn.functional.l1_loss) != mse(trained)  # another loss trains another autoencoder
 
 
 def test_gan_initialisation_copies_the_encoder_trunk_into_d(small):

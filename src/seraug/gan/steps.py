@@ -17,13 +17,19 @@ from torch import nn
 from seraug.gan.models import ConvEncoder, Generator
 from seraug.runtime import autocast
 
+ReconstructionLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""``(reconstruction, target) -> 0-d loss``, both ``(B, 1, 128, 128)``."""
+
 
 def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torch.optim.Optimizer,
-                     x: torch.Tensor, amp: bool = False) -> torch.Tensor:
-    """One Adam step on the reconstruction MSE of a batch ``x`` ``(B, 1, 128, 128)``; returns the loss (0-d)."""
+                     x: torch.Tensor, amp: bool = False, loss_fn: ReconstructionLoss = F.mse_loss) -> torch.Tensor:
+    """One Adam step on the reconstruction loss of a batch ``x`` ``(B, 1, 128, 128)``; returns the loss (0-d).
+
+    ``loss_fn(reconstruction, x)``: the paper's mean squared error unless a diagnosis asks for another
+    (:func:`seraug.gan.train.train_autoencoder`)."""
     with autocast(x.device, amp):
         reconstruction = generator(encoder(x))
-    loss = F.mse_loss(reconstruction.float(), x.float())
+    loss = loss_fn(reconstruction.float(), x.float())
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

@@ -68,7 +68,7 @@ from seraug.gan.latent import ClassGaussians
 from seraug.gan.logger import LossLog
 from seraug.gan.models import ConvEncoder, Generator, build
 from seraug.gan.diversity import mean_pairwise_distance
-from seraug.gan.steps import autoencoder_step, gan_step, recalibrate_batch_norm
+from seraug.gan.steps import ReconstructionLoss, autoencoder_step, gan_step, recalibrate_batch_norm
 from seraug.normalise import MinMaxScaler
 from seraug.runtime import autocast, bf16_available, check_labels, check_segments, epoch_seed, resolve_device
 
@@ -113,6 +113,7 @@ class _Run:
             net.to(device, memory_format=self.memory_format)
         self.encoder, self.generator, self.discriminator = self.nets
         self.opt_ae = _adam([*self.encoder.parameters(), *self.generator.parameters()], config.ae_lr, config)
+        self.reconstruction_loss: ReconstructionLoss = torch.nn.functional.mse_loss  # the paper's
         self.opt_g = self.opt_d = None
         self.generator_ema: AveragedModel | None = None  # fine-tuning with g_ema > 0 only
         self.phase, self.epoch, self.recoveries, self.lr_scale = "ae", 0, 0, 1.0
@@ -167,7 +168,8 @@ class _Run:
         self.generator.train()
         total, batches = torch.zeros((), device=self.device), self.batches(rng)
         for idx in batches:
-            total += autoencoder_step(self.encoder, self.generator, self.opt_ae, self.data[idx], self.amp)
+            total += autoencoder_step(self.encoder, self.generator, self.opt_ae, self.data[idx], self.amp,
+                                      self.reconstruction_loss)
         loss = float(total) / len(batches)
         if not math.isfinite(loss):
             raise _Diverged(f"autoencoder loss is {loss}")
@@ -433,18 +435,21 @@ def train_gan(
 
 def train_autoencoder(
     X: np.ndarray, y: np.ndarray, n_classes: int, config: GANConfig = GANConfig(), device: str | torch.device = "auto",
+    loss: ReconstructionLoss | None = None,
 ) -> tuple[ConvEncoder, Generator]:
     """Step (a) alone, in memory: the encoder and decoder (G) after ``config.ae_epochs`` epochs, in eval mode.
 
     The same epochs as in :func:`train_gan` (seeds, recovery), without checkpoints. For diagnosis: every
     generated segment is this decoder's drawing, sharpened by fine-tuning, so what it cannot reconstruct
     (``benchmarks/gan_autoencoder.py``: the harmonic striations) fine-tuning has to add from nothing.
-    ``X``, ``y`` as in :func:`train_gan`.
+    ``X``, ``y`` as in :func:`train_gan`; ``loss``: another reconstruction loss than the paper's mean
+    squared error, to try (None: the MSE).
     """
     X, y = _validate(X, y, n_classes)
     device = resolve_device(device)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         run = _Run(X, y, list(map(str, range(n_classes))), config, None, device, progress=False)
+        run.reconstruction_loss = loss or run.reconstruction_loss
         while run.epoch < config.ae_epochs:
             run.run_epoch()
     run.encoder.eval()
