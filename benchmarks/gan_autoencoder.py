@@ -32,7 +32,7 @@ from gan_quality import fold_arguments, fold_data  # noqa: E402  (the sibling be
 from seraug.experiment import PRESETS  # noqa: E402
 from seraug.gan import GANConfig, spectrogram_grid  # noqa: E402
 from seraug.gan.quality import striation_energy  # noqa: E402
-from seraug.gan.steps import ReconstructionLoss  # noqa: E402
+from seraug.gan.steps import ReconstructionLoss, texture_loss  # noqa: E402
 from seraug.gan.train import train_autoencoder  # noqa: E402
 
 
@@ -52,12 +52,19 @@ VARIANTS: dict[str, tuple[GANConfig, ReconstructionLoss | None]] = {
     "gan-tuned": (TUNED, None),
     "+latent-512": (replace(TUNED, latent_dim=512, hidden=4096), None),
     "+mel-gradient-loss": (TUNED, mse_and_mel_gradients),
+    "+modulation-loss-3": (TUNED, texture_loss(3.0, frames=32)),
+    "+modulation-loss-10": (TUNED, texture_loss(10.0, frames=32)),
+    "+mel-modulation-loss-10": (replace(TUNED, ae_texture_weight=10.0), None),
+    "+mel-modulation-loss-30": (replace(TUNED, ae_texture_weight=30.0), None),
 }
 """name -> (config, reconstruction loss; None: the paper's MSE). Only the autoencoder's settings act.
 ``gan-tuned``: the ``gan_tuned`` strategy's autoencoder (width 1/4: G's dense layers 100 -> 256 -> 128 x 8
 x 8); ``+latent-512``: a code of 512 instead of the paper's 100 and G's first dense layer 4 times as wide
 (1024), so the code is not squeezed through 256 numbers after all; ``+mel-gradient-loss``: the same
-network trained on :func:`mse_and_mel_gradients`."""
+network trained on :func:`mse_and_mel_gradients`; ``+mel-modulation-loss-W``: trained with the texture term
+of :func:`seraug.gan.steps.texture_loss` at weight W (``GANConfig.ae_texture_weight``: magnitude spectra
+along the mel axis, every frame its own tile, so onsets keep their place and only the harmonics' bands are
+free); ``+modulation-loss-W``: the same term on 32-band x 32-frame tiles (2-D modulation spectra)."""
 
 
 def reconstruct(encoder: torch.nn.Module, generator: torch.nn.Module, X: np.ndarray, batch: int = 64) -> np.ndarray:

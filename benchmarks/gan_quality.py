@@ -49,12 +49,14 @@ VARIANTS: dict[str, GANConfig] = {
     "+60-ae-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=4),
     "+8-gan-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=8),
     "gan-tuned": PRESETS["cpu"].gan_tuned,  # + fine-tuning Adam 2e-4, G's moving average 0.97, 20 epochs
+    "+texture-10": replace(PRESETS["cpu"].gan_tuned, ae_texture_weight=10.0),
     "bagan": replace(PAPER, arch="bagan"),
 }
 """name -> GAN config. ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings
 (dropout 0.2 after every layer, autoencoder Adam 5e-5, fine-tuning Adam 1e-6) at the preset's width
 1/16 and 4 + 2 epochs; each row after it changes the row above as its name says (``gan-tuned`` is the
-``gan_tuned`` strategy, chosen with ``benchmarks/gan_fine_tuning.py``); ``bagan`` is the original BAGAN at
+``gan_tuned`` strategy, chosen with ``benchmarks/gan_fine_tuning.py``; ``+texture-10`` adds the texture term
+to its autoencoder's loss, weight 10, the best of ``benchmarks/gan_autoencoder.py``); ``bagan`` is the original BAGAN at
 the preset's size."""
 
 

@@ -261,3 +261,22 @@ def test_gan_tuned_trains_the_presets_tuned_config_and_is_refused_without_one(tm
     assert (tmp_path / "run" / "examples" / "gan_tuned" / "grid.png").exists()
     with pytest.raises(ValueError, match="gan_tuned has no measured settings at this preset"):
         tiny(tmp_path / "other", strategies=["gan_tuned"])  # TINY has no gan_tuned
+
+
+def test_the_committed_table2_folder_takes_cells_of_the_current_code(tmp_path):
+    """The README's run folder must take the cells its commands still have to add: the ``cpu`` preset as the
+    code builds it now hashes like every committed cell, so a GAN setting added since (``ae_texture_weight``)
+    leaves the hash alone at its neutral value, and changes it at any other."""
+    from dataclasses import asdict
+
+    from seraug.experiment import settings_hash
+
+    folder = Path(__file__).parents[1] / "docs" / "runs" / "emodb-table2"
+    stored = json.loads((folder / "config.json").read_text())
+    sizes = ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), preset=stored["preset"], amp=stored["amp"],
+                             strategies=["imbalanced"]).sizes
+    now = stored | {"sizes": json.loads(json.dumps(asdict(sizes)))}
+    assert "ae_texture_weight" in now["sizes"]["gan_tuned"]
+    assert {json.loads(p.read_text())["settings"] for p in (folder / "cells").glob("*.json")} == {settings_hash(now)}
+    textured = replace(sizes, gan_tuned=replace(sizes.gan_tuned, ae_texture_weight=10.0))
+    assert settings_hash(now | {"sizes": json.loads(json.dumps(asdict(textured)))}) != settings_hash(now)

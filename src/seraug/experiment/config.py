@@ -21,6 +21,7 @@ from seraug.experiment.balancing import BALANCERS
 from seraug.features import LogMelConfig
 from seraug.folds import SCHEMES as FOLD_SCHEMES
 from seraug.gan import GANConfig
+from seraug.gan.config import LATER_FIELDS
 from seraug.runtime import bf16_available, resolve_device
 
 
@@ -200,10 +201,21 @@ def _cpu_model() -> str:
     return platform.processor() or "CPU"
 
 
+def _without_later_fields(value):
+    """A GAN config's dict without the :data:`LATER_FIELDS` at their neutral values; other values as given."""
+    if not isinstance(value, dict):
+        return value
+    return {k: v for k, v in value.items() if not (k in LATER_FIELDS and v == LATER_FIELDS[k])}
+
+
 def settings_hash(config: dict) -> str:
     """Short hash of the settings that change results (all but :data:`GRID_FIELDS`), stored in every cell
-    so that cells of different runs are never mixed in one table."""
+    so that cells of different runs are never mixed in one table. GAN settings added later are left out at
+    the value that behaves as before them (:data:`seraug.gan.config.LATER_FIELDS`), so folders written
+    before they existed take new cells of the same settings."""
     kept = {k: v for k, v in config.items() if k not in GRID_FIELDS}
+    if isinstance(kept.get("sizes"), dict):
+        kept["sizes"] = {name: _without_later_fields(value) for name, value in kept["sizes"].items()}
     return hashlib.blake2b(json.dumps(kept, sort_keys=True).encode(), digest_size=8).hexdigest()
 
 

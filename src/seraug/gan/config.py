@@ -21,6 +21,12 @@ GAN_LR = {"proposed": 1e-6, "bagan": 5e-5}
 autoencoder and the GAN alike."""
 
 
+LATER_FIELDS = {"ae_texture_weight": 0.0}
+"""Fields added after run folders were written, each with the value that behaves as before it existed.
+:func:`seraug.experiment.settings_hash` leaves a field out at that value, so those folders' finished
+cells still match new runs of the same settings."""
+
+
 def _doc(text: str) -> dict:
     return {"help": text}
 
@@ -45,6 +51,11 @@ class GANConfig:
     batch_size: int = field(default=64, metadata=_doc("segments per batch (not stated in the paper)"))
     ae_epochs: int = field(default=50, metadata=_doc("epochs of step (a), autoencoder training (not stated)"))
     ae_lr: float = field(default=5e-5, metadata=_doc("Adam learning rate of the autoencoder (paper: 5e-5)"))
+    ae_texture_weight: float = field(default=0.0, metadata=_doc(
+        "weight of a texture term added to the autoencoder's mean squared error: the squared difference of the "
+        "magnitude spectra along the mel axis of 32-band tiles (seraug.gan.steps.texture_loss). The MSE alone "
+        "teaches the decoder to blur the harmonics whose bands the code does not pin; the magnitudes do not care "
+        "where the stripes lie, so above 1 the decoder draws them (0 = the paper's MSE alone)"))
     gan_epochs: int = field(default=50, metadata=_doc("epochs of step (c), GAN fine-tuning (not stated)"))
     gan_lr: float | None = field(default=None, metadata=_doc(
         "Adam learning rate of G and D in fine-tuning; default per arch: proposed 1e-6 (paper), bagan 5e-5 "

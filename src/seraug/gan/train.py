@@ -68,7 +68,7 @@ from seraug.gan.latent import ClassGaussians
 from seraug.gan.logger import LossLog
 from seraug.gan.models import ConvEncoder, Generator, build
 from seraug.gan.diversity import mean_pairwise_distance
-from seraug.gan.steps import ReconstructionLoss, autoencoder_step, gan_step, recalibrate_batch_norm
+from seraug.gan.steps import ReconstructionLoss, autoencoder_step, gan_step, recalibrate_batch_norm, texture_loss
 from seraug.normalise import MinMaxScaler
 from seraug.runtime import autocast, bf16_available, check_labels, check_segments, epoch_seed, resolve_device
 
@@ -113,7 +113,7 @@ class _Run:
             net.to(device, memory_format=self.memory_format)
         self.encoder, self.generator, self.discriminator = self.nets
         self.opt_ae = _adam([*self.encoder.parameters(), *self.generator.parameters()], config.ae_lr, config)
-        self.reconstruction_loss: ReconstructionLoss = torch.nn.functional.mse_loss  # the paper's
+        self.reconstruction_loss: ReconstructionLoss = texture_loss(config.ae_texture_weight)  # 0: the paper's MSE
         self.opt_g = self.opt_d = None
         self.generator_ema: AveragedModel | None = None  # fine-tuning with g_ema > 0 only
         self.phase, self.epoch, self.recoveries, self.lr_scale = "ae", 0, 0, 1.0
