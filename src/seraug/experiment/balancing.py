@@ -33,6 +33,7 @@ from seraug.augment import augment_waveforms, make_plan, undersample
 from seraug.features import LogMelConfig, invert_log_mel, segments_from_waveforms
 from seraug.folds import simulate_imbalance
 from seraug.gan import GANOverSampler, generate
+from seraug.gan.config import TEXTURE_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 if TYPE_CHECKING:
@@ -107,15 +108,19 @@ def _signal(strategy: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: 
 def _gan(kind: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
     """The real segments, plus generated ones for every class up to the majority's count.
 
-    ``kind``: ``proposed`` or ``bagan`` (the preset's ``gan`` config with that architecture) or
-    ``tuned`` (the preset's ``gan_tuned`` config).
+    ``kind``: ``proposed`` or ``bagan`` (the preset's ``gan`` config with that architecture), ``tuned``
+    (the preset's ``gan_tuned`` config) or ``texture`` (``gan_tuned``'s with the texture term in its
+    autoencoder's loss, weight :data:`seraug.gan.config.TEXTURE_WEIGHT`).
 
     ``work``: a folder for the GAN's checkpoints, so an interrupted cell resumes its GAN training.
     The run's first cell of each GAN strategy also writes its examples (:func:`write_examples`).
     """
     X, y, counts = _as_is(data, cell, train, scaler, work)
     sizes = data.config.sizes
-    config = sizes.gan_tuned if kind == "tuned" else replace(sizes.gan, arch=kind)
+    if kind in ("tuned", "texture"):
+        config = replace(sizes.gan_tuned, ae_texture_weight=TEXTURE_WEIGHT if kind == "texture" else 0.0)
+    else:
+        config = replace(sizes.gan, arch=kind)
     sampler = GANOverSampler(config=config, random_state=cell.seed,
                              device=data.config.device, out_dir=work / "gan" if work else None)
     X_out, y_out = sampler.fit_resample(X, y)
@@ -140,6 +145,9 @@ BALANCERS: dict[str, Balancer] = {b.name: b for b in (
     Balancer("gan_tuned", "the proposed GAN with the settings that brought its samples closest to usable at the "
              "preset's scale (its gan_tuned: no dropout, faster rates, wider, more epochs, G's moving average)",
              partial(_gan, "tuned"), gan="proposed"),
+    Balancer("gan_texture", "gan_tuned with a texture term in its autoencoder's loss, so the decoder draws the "
+             "harmonic striations the mean squared error blurs away (GANConfig.ae_texture_weight)",
+             partial(_gan, "texture"), gan="proposed"),
 )}
 """Every strategy of ``seraug experiment``, by name."""
 

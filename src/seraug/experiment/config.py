@@ -130,9 +130,10 @@ class ExperimentConfig:
             self.preset = DEPRECATED_PRESETS[self.preset]
         if not isinstance(self.preset, Preset) and self.preset not in PRESETS:
             raise ConfigError(f"unknown preset {self.preset!r}; choose {', '.join(PRESETS)}")
-        if "gan_tuned" in self.strategies and self.sizes.gan_tuned is None:
-            raise ConfigError("strategy gan_tuned has no measured settings at this preset; use gan, or the cpu or "
-                              "smoke preset")
+        tuned = [s for s in ("gan_tuned", "gan_texture") if s in self.strategies]
+        if tuned and self.sizes.gan_tuned is None:
+            raise ConfigError(f"strategy {tuned[0]} has no measured settings at this preset (its gan_tuned); use gan, "
+                              "or the cpu or smoke preset")
         if "full" in self.strategies and self.protocol != "table2":
             raise ConfigError("strategy 'full' (the training part before removal) only exists in table2")
         noisy = [s for s in self.strategies if BALANCERS[s].needs_noise]

@@ -21,6 +21,11 @@ GAN_LR = {"proposed": 1e-6, "bagan": 5e-5}
 autoencoder and the GAN alike."""
 
 
+TEXTURE_WEIGHT = 10.0
+"""The ``ae_texture_weight`` of the ``gan_texture`` strategy: of 3, 10 and 30 (mel axis) the weight whose
+autoencoder kept the most striation energy in ``benchmarks/gan_autoencoder.py`` (0.31 of real at 20 epochs
+against 0.13 without the term)."""
+
 LATER_FIELDS = {"ae_texture_weight": 0.0}
 """Fields added after run folders were written, each with the value that behaves as before it existed.
 :func:`seraug.experiment.settings_hash` leaves a field out at that value, so those folders' finished
