@@ -54,8 +54,7 @@ VARIANTS: dict[str, tuple[GANConfig, ReconstructionLoss | None]] = {
     "+mel-gradient-loss": (TUNED, mse_and_mel_gradients),
     "+modulation-loss-3": (TUNED, texture_loss(3.0, frames=32)),
     "+modulation-loss-10": (TUNED, texture_loss(10.0, frames=32)),
-    "+mel-modulation-loss-10": (replace(TUNED, ae_texture_weight=10.0), None),
-    "+mel-modulation-loss-30": (replace(TUNED, ae_texture_weight=30.0), None),
+    **{f"+mel-modulation-loss-{w:g}": (replace(TUNED, ae_texture_weight=w), None) for w in (5.0, 10.0, 15.0, 20.0, 30.0)},
 }
 """name -> (config, reconstruction loss; None: the paper's MSE). Only the autoencoder's settings act.
 ``gan-tuned``: the ``gan_tuned`` strategy's autoencoder (width 1/4: G's dense layers 100 -> 256 -> 128 x 8

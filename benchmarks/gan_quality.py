@@ -32,12 +32,14 @@ from seraug.experiment import PRESETS
 from seraug.feature_store import extract_features
 from seraug.folds import make_folds
 from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan
+from seraug.gan.config import TEXTURE_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 PAPER = PRESETS["cpu"].gan
 NO_DROPOUT = replace(PAPER, dropout=0.0)
 FAST_AE = replace(NO_DROPOUT, ae_lr=1e-3)
 FAST_GAN = replace(FAST_AE, gan_lr=1e-4)
+TEXTURE = replace(PRESETS["cpu"].gan_tuned, ae_texture_weight=TEXTURE_WEIGHT)  # the gan_texture strategy
 VARIANTS: dict[str, GANConfig] = {
     "cpu-preset": PAPER,
     "no-dropout": NO_DROPOUT,
@@ -49,14 +51,18 @@ VARIANTS: dict[str, GANConfig] = {
     "+60-ae-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=4),
     "+8-gan-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=8),
     "gan-tuned": PRESETS["cpu"].gan_tuned,  # + fine-tuning Adam 2e-4, G's moving average 0.97, 20 epochs
-    "+texture-10": replace(PRESETS["cpu"].gan_tuned, ae_texture_weight=10.0),
+    "+texture-10": TEXTURE,
+    "+g-texture-1000": replace(TEXTURE, gan_texture_weight=1000.0),
     "bagan": replace(PAPER, arch="bagan"),
 }
 """name -> GAN config. ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings
 (dropout 0.2 after every layer, autoencoder Adam 5e-5, fine-tuning Adam 1e-6) at the preset's width
 1/16 and 4 + 2 epochs; each row after it changes the row above as its name says (``gan-tuned`` is the
 ``gan_tuned`` strategy, chosen with ``benchmarks/gan_fine_tuning.py``; ``+texture-10`` adds the texture term
-to its autoencoder's loss, weight 10, the best of ``benchmarks/gan_autoencoder.py``); ``bagan`` is the original BAGAN at
+to its autoencoder's loss, weight 10, the best of ``benchmarks/gan_autoencoder.py``: the ``gan_texture`` strategy;
+``+g-texture-1000`` adds to G's fine-tuning loss 1000 times the texture-profile difference of its fakes and
+the real batch (``GANConfig.gan_texture_weight``: real segments blurred by one mel band differ from others
+by about 5e-4, so the term is then about a third of G's cross-entropy)); ``bagan`` is the original BAGAN at
 the preset's size."""
 
 

@@ -22,11 +22,11 @@ autoencoder and the GAN alike."""
 
 
 TEXTURE_WEIGHT = 10.0
-"""The ``ae_texture_weight`` of the ``gan_texture`` strategy: of 3, 10 and 30 (mel axis) the weight whose
-autoencoder kept the most striation energy in ``benchmarks/gan_autoencoder.py`` (0.31 of real at 20 epochs
-against 0.13 without the term)."""
+"""The ``ae_texture_weight`` of the ``gan_texture`` strategy: of 5, 10, 15, 20 and 30 the weights whose
+autoencoders kept the most striation energy in ``benchmarks/gan_autoencoder.py`` were 10 and 15 (0.31 and 0.32
+of real at 20 epochs, against 0.13 without the term; 5, 20 and 30 kept 0.25, 0.26 and 0.18)."""
 
-LATER_FIELDS = {"ae_texture_weight": 0.0}
+LATER_FIELDS = {"ae_texture_weight": 0.0, "gan_texture_weight": 0.0}
 """Fields added after run folders were written, each with the value that behaves as before it existed.
 :func:`seraug.experiment.settings_hash` leaves a field out at that value, so those folders' finished
 cells still match new runs of the same settings."""
@@ -65,6 +65,11 @@ class GANConfig:
     gan_lr: float | None = field(default=None, metadata=_doc(
         "Adam learning rate of G and D in fine-tuning; default per arch: proposed 1e-6 (paper), bagan 5e-5 "
         "(BAGAN's code)"))
+    gan_texture_weight: float = field(default=0.0, metadata=_doc(
+        "weight of a texture term in G's fine-tuning loss: the squared difference between the mean mel-axis "
+        "modulation magnitudes (seraug.gan.steps.texture_profile, per region of the mel axis) of its fakes and of "
+        "the real batch, i.e. feature matching on fixed texture features. D alone let G draw the striations "
+        "fainter than real ones; this asks for as much fine structure as real speech has (0 = off, the paper)"))
     d_lr_scale: float = field(default=1.0, metadata=_doc(
         "D's fine-tuning learning rate as a multiple of G's (the two time-scale update rule of Heusel et al. "
         "2017); 1 = the paper's single rate. A D that learns the emotions faster gives G a class signal sooner"))
@@ -118,7 +123,7 @@ class GANConfig:
         for name in ("dropout", "g_ema", "beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise bad(name, "must be in [0, 1)")
-        for name in ("leaky_slope", "r1_gamma"):
+        for name in ("leaky_slope", "r1_gamma", "ae_texture_weight", "gan_texture_weight"):
             if getattr(self, name) < 0:
                 raise bad(name, "must not be negative")
 

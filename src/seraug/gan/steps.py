@@ -63,6 +63,17 @@ def texture_loss(weight: float, frames: int = 1) -> ReconstructionLoss:
     return loss
 
 
+def texture_profile(x: torch.Tensor) -> torch.Tensor:
+    """Mean mel-axis modulation magnitudes of a batch ``x`` ``(B, 1, 128, 128)``, per mel tile: ``(7, 32)``.
+
+    :func:`modulation_magnitudes` with every frame its own tile, averaged over the segments and frames:
+    how much fine structure, at which spacing across bands, each region of the mel axis holds on average.
+    Where the harmonics lie and when does not enter, so a generator can match it with striations of its
+    own pitch contours."""
+    magnitudes = modulation_magnitudes(x)  # (B, mel tiles x frames, bands, 1), mel tile slowest
+    return magnitudes.reshape(len(x), -1, x.shape[-1], TEXTURE_BANDS).mean(dim=(0, 2))
+
+
 def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torch.optim.Optimizer,
                      x: torch.Tensor, amp: bool = False, loss_fn: ReconstructionLoss = F.mse_loss) -> torch.Tensor:
     """One Adam step on the reconstruction loss of a batch ``x`` ``(B, 1, 128, 128)``; returns the loss (0-d).
@@ -111,13 +122,17 @@ CodeSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
 
 def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.optim.Optimizer,
              opt_d: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, sample_codes: CodeSampler,
-             arch: str = "proposed", amp: bool = False, r1_gamma: float = 0.0) -> torch.Tensor:
+             arch: str = "proposed", amp: bool = False, r1_gamma: float = 0.0,
+             texture_weight: float = 0.0) -> torch.Tensor:
     """One fine-tuning step on a batch of real segments: D, then G (D's targets: real -> y, fake -> K).
 
     Args:
         x: real segments ``(B, 1, 128, 128)``; y: their classes ``(B,)``.
         sample_codes: draws the codes and conditioning classes of the fakes.
         r1_gamma: weight of the R1 penalty on D's real segments (0: none; see :func:`_d_update`).
+        texture_weight: G's loss gains this times the squared difference of the :func:`texture_profile`
+            of its fakes and of the real batch (feature matching, Salimans et al. 2016, on fixed texture
+            features; 0: none, the paper). The loss returned is the cross-entropy alone.
         arch: how the batches are formed.
 
             * ``proposed`` (paper, Sections 2.2-2.3): D on the real batch, then on a separate batch of
@@ -152,8 +167,10 @@ def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.opti
     with autocast(x.device, amp):
         logits = discriminator(fake)
     g_loss = F.cross_entropy(logits.float(), conditioning)
+    texture = (texture_weight * F.mse_loss(texture_profile(fake.float()), texture_profile(x.float()))
+               if texture_weight else 0.0)
     opt_g.zero_grad(set_to_none=True)
-    g_loss.backward()
+    (g_loss + texture).backward()
     opt_g.step()
     discriminator.requires_grad_(True)
     fooled = (logits.argmax(1) == conditioning).float().mean()
