@@ -32,7 +32,7 @@ from seraug.experiment import PRESETS
 from seraug.feature_store import extract_features
 from seraug.folds import make_folds
 from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan
-from seraug.gan.config import TEXTURE_WEIGHT
+from seraug.gan.config import G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 PAPER = PRESETS["cpu"].gan
@@ -52,7 +52,7 @@ VARIANTS: dict[str, GANConfig] = {
     "+8-gan-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=8),
     "gan-tuned": PRESETS["cpu"].gan_tuned,  # + fine-tuning Adam 2e-4, G's moving average 0.97, 20 epochs
     "+texture-10": TEXTURE,
-    "+g-texture-1000": replace(TEXTURE, gan_texture_weight=1000.0),
+    "+g-texture-1000": replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT),  # the gan_texture_fm strategy
     "bagan": replace(PAPER, arch="bagan"),
 }
 """name -> GAN config. ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings
@@ -61,8 +61,8 @@ VARIANTS: dict[str, GANConfig] = {
 ``gan_tuned`` strategy, chosen with ``benchmarks/gan_fine_tuning.py``; ``+texture-10`` adds the texture term
 to its autoencoder's loss, weight 10, the best of ``benchmarks/gan_autoencoder.py``: the ``gan_texture`` strategy;
 ``+g-texture-1000`` adds to G's fine-tuning loss 1000 times the texture-profile difference of its fakes and
-the real batch (``GANConfig.gan_texture_weight``: real segments blurred by one mel band differ from others
-by about 5e-4, so the term is then about a third of G's cross-entropy)); ``bagan`` is the original BAGAN at
+the real batch (``GANConfig.gan_texture_weight``, :data:`seraug.gan.config.G_TEXTURE_WEIGHT`: the
+``gan_texture_fm`` strategy); ``bagan`` is the original BAGAN at
 the preset's size."""
 
 

@@ -33,7 +33,7 @@ from seraug.augment import augment_waveforms, make_plan, undersample
 from seraug.features import LogMelConfig, invert_log_mel, segments_from_waveforms
 from seraug.folds import simulate_imbalance
 from seraug.gan import GANOverSampler, generate
-from seraug.gan.config import TEXTURE_WEIGHT
+from seraug.gan.config import G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 if TYPE_CHECKING:
@@ -80,6 +80,8 @@ class Balancer:
     """It mixes background noise (BN), so the run needs ``--noise-dir``."""
     gan: str | None = None
     """The GAN architecture it trains (``proposed`` or ``bagan``), if any."""
+    needs_tuned: bool = False
+    """It trains the preset's ``gan_tuned`` config (:data:`TUNED_EXTRAS`), so the preset must have one."""
     table2_only: bool = False
 
 
@@ -105,20 +107,28 @@ def _signal(strategy: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: 
             plan["label"].value_counts())
 
 
+TUNED_EXTRAS: dict[str, dict] = {
+    "tuned": {},
+    "texture": {"ae_texture_weight": TEXTURE_WEIGHT},
+    "texture_fm": {"ae_texture_weight": TEXTURE_WEIGHT, "gan_texture_weight": G_TEXTURE_WEIGHT},
+}
+"""The GAN strategies built on the preset's ``gan_tuned`` config: what each changes in it (``gan_tuned``,
+``gan_texture``, ``gan_texture_fm``)."""
+
+
 def _gan(kind: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
     """The real segments, plus generated ones for every class up to the majority's count.
 
-    ``kind``: ``proposed`` or ``bagan`` (the preset's ``gan`` config with that architecture), ``tuned``
-    (the preset's ``gan_tuned`` config) or ``texture`` (``gan_tuned``'s with the texture term in its
-    autoencoder's loss, weight :data:`seraug.gan.config.TEXTURE_WEIGHT`).
+    ``kind``: ``proposed`` or ``bagan`` (the preset's ``gan`` config with that architecture), or a key of
+    :data:`TUNED_EXTRAS` (the preset's ``gan_tuned`` config with those settings changed).
 
     ``work``: a folder for the GAN's checkpoints, so an interrupted cell resumes its GAN training.
     The run's first cell of each GAN strategy also writes its examples (:func:`write_examples`).
     """
     X, y, counts = _as_is(data, cell, train, scaler, work)
     sizes = data.config.sizes
-    if kind in ("tuned", "texture"):
-        config = replace(sizes.gan_tuned, ae_texture_weight=TEXTURE_WEIGHT if kind == "texture" else 0.0)
+    if kind in TUNED_EXTRAS:
+        config = replace(sizes.gan_tuned, **TUNED_EXTRAS[kind])
     else:
         config = replace(sizes.gan, arch=kind)
     sampler = GANOverSampler(config=config, random_state=cell.seed,
@@ -144,10 +154,13 @@ BALANCERS: dict[str, Balancer] = {b.name: b for b in (
     Balancer("bagan", "the original BAGAN, likewise", partial(_gan, "bagan"), gan="bagan"),
     Balancer("gan_tuned", "the proposed GAN with the settings that brought its samples closest to usable at the "
              "preset's scale (its gan_tuned: no dropout, faster rates, wider, more epochs, G's moving average)",
-             partial(_gan, "tuned"), gan="proposed"),
+             partial(_gan, "tuned"), gan="proposed", needs_tuned=True),
     Balancer("gan_texture", "gan_tuned with a texture term in its autoencoder's loss, so the decoder draws the "
              "harmonic striations the mean squared error blurs away (GANConfig.ae_texture_weight)",
-             partial(_gan, "texture"), gan="proposed"),
+             partial(_gan, "texture"), gan="proposed", needs_tuned=True),
+    Balancer("gan_texture_fm", "gan_texture whose G also matches the real segments' mean texture in fine-tuning "
+             "(GANConfig.gan_texture_weight: feature matching on mel-axis modulation magnitudes)",
+             partial(_gan, "texture_fm"), gan="proposed", needs_tuned=True),
 )}
 """Every strategy of ``seraug experiment``, by name."""
 

@@ -130,7 +130,7 @@ class ExperimentConfig:
             self.preset = DEPRECATED_PRESETS[self.preset]
         if not isinstance(self.preset, Preset) and self.preset not in PRESETS:
             raise ConfigError(f"unknown preset {self.preset!r}; choose {', '.join(PRESETS)}")
-        tuned = [s for s in ("gan_tuned", "gan_texture") if s in self.strategies]
+        tuned = [s for s in self.strategies if BALANCERS[s].needs_tuned]
         if tuned and self.sizes.gan_tuned is None:
             raise ConfigError(f"strategy {tuned[0]} has no measured settings at this preset (its gan_tuned); use gan, "
                               "or the cpu or smoke preset")
