@@ -10,7 +10,10 @@ embedding. Each variant is then scored by :func:`seraug.gan.quality_report` agai
 segments and the fold's two held-out test speakers: per class the Fréchet distance over its real-halves
 floor in the band-statistics and in the VGG19 embedding, GAN-test (generated recognised minus real
 recall), diversity, striations, and GAN-train (a classifier trained on generated segments only, tested on
-the test speakers, over the same classifier trained on real ones), with the seconds the GAN took to train. The
+the test speakers, over the same classifier trained on real ones), the FD to the training segments of generated
+segments over that of as many held-out real ones of the test speakers (``gen/held``, in both embeddings: the
+learned one puts real speech of unseen speakers far above the real-halves floor, printed under the table),
+with the seconds the GAN took to train. The
 first variant is the baseline of the ``vs base`` column. Models, the classifier and one grid of real
 beside generated segments per class (``grid.png``) land in ``--out``; a re-run reuses finished models
 (their ``GAN s`` is then the time to load them, not to train them).
@@ -88,6 +91,9 @@ def summary(report: dict, seconds: float) -> dict:
     def over_floor(key: str, floor: str) -> float:
         return float(np.mean([c[key] / c[floor] for c in classes if c[floor]]))
 
+    def over_held(space: str) -> float:
+        return float(np.mean([c["heldout"][space]["generated"] / c["heldout"][space]["real"] for c in classes]))
+
     return {
         "GAN s": seconds,
         "FD/floor": over_floor("frechet_distance", "frechet_real_halves"),
@@ -97,6 +103,8 @@ def summary(report: dict, seconds: float) -> dict:
         "striations": report["mean"]["striation_ratio"],
         "GAN-train": report["gan_train"]["band statistics"]["ratio"],
         "GAN-train clf": report["gan_train"]["classifier"]["ratio"],
+        "gen/held": over_held("band statistics"),
+        "gen/held clf": over_held("classifier"),
         "usable": report["usable"],
     }
 
@@ -147,7 +155,13 @@ def main() -> None:
         cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()]
         print(f"| {name} | " + " | ".join(cells) + f" | {row['FD/floor clf'] / base:.2f}x |")
     print("bars for usable: FD/floor <= 3, GAN-test gap >= -0.15, diversity >= 0.7, striations >= 0.7, "
-          "GAN-train >= 0.6")
+          "GAN-train >= 0.6; gen/held: FD of generated over that of held-out real segments (test speakers), as many "
+          "of each, to the training segments (below 1: closer than new real speech)")
+    classes = report["classes"].values()  # the held-out real segments and the floors are the same for every variant
+    for space, floor in (("band statistics", "frechet_real_halves"), ("classifier", "frechet_real_halves_classifier")):
+        ratios = [c["heldout"][space]["real"] / c[floor] for c in classes]
+        print(f"held-out real segments over the real-halves floor in {space}: {np.mean(ratios):.1f} (class mean; "
+              + ", ".join(f"{name} {r:.1f}" for name, r in zip(report["classes"], ratios)) + ")")
     print(f"wrote {out / 'grid.png'}")
 
 

@@ -180,3 +180,32 @@ def test_quality_report_refuses_bad_input_and_flags_nan(raw, resampled):
     assert np.isnan(flags["sadness"]["diversity_ratio"]) and flags["sadness"]["mode_collapse"]
     problems = quality_report(model, same, y_int, n_per_class=4)["problems"]
     assert any(p.startswith("sadness: FD") and "is above the real floor 0" in p for p in problems)
+
+
+def test_quality_report_sets_generated_segments_beside_held_out_real_speech(raw, resampled, emodb_features):
+    """With held-out real segments (speakers the GAN never saw) each class gets the Fréchet distance to its
+    training segments of as many held-out real and generated ones: real speech of new speakers is the yardstick
+    a learned embedding needs. The 1 + 1-epoch GAN's blobs lie further than real speech; the floors stay those
+    of a report without held-out segments."""
+    X, y = raw
+    sampler = resampled[0]
+    model = sampler.model_
+    X_all, segments, _ = emodb_features
+    X_norm, y_int = sampler.scaler_.transform(X), np.searchsorted(model.class_names, y)
+    labels, speakers = segments["label"].to_numpy(), segments["speaker"].to_numpy()
+    train_rows = np.concatenate([np.flatnonzero(labels == name)[:n] for name, n in COUNTS.items()])
+    seen = set(speakers[train_rows])
+    held = np.flatnonzero(np.isin(labels, list(COUNTS)) & ~np.isin(speakers, list(seen)))
+    X_test = np.clip(sampler.scaler_.transform(X_all[held]), -1, 1)
+    y_test = np.searchsorted(model.class_names, labels[held])
+    pixels = lambda Z: Z.reshape(len(Z), -1)[:, ::512]  # noqa: E731  a 32-d stand-in for a learned embedding
+    report = quality_report(model, X_norm, y_int, n_per_class=12, X_test=X_test, y_test=y_test, embed=pixels)
+    json.dumps(report)
+    plain = quality_report(model, X_norm, y_int, n_per_class=12)
+    for name, c in report["classes"].items():
+        assert c["heldout"]["n"] == min(12, int(np.sum(y_test == model.class_names.index(name))))
+        for space in ("band statistics", "classifier"):
+            assert 0 <= c["heldout"][space]["real"] < c["heldout"][space]["generated"]
+        assert c["frechet_real_halves"] == plain["classes"][name]["frechet_real_halves"]
+    assert "gen/held" in format_report(report) and "clf gen/held" in format_report(report)
+    assert any("generated ones lie" in p and "as far as" in p for p in report["problems"])
