@@ -35,7 +35,7 @@ from seraug.experiment import PRESETS
 from seraug.feature_store import extract_features
 from seraug.folds import make_folds
 from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan
-from seraug.gan.config import G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
+from seraug.gan.config import G_RHYTHM_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 PAPER = PRESETS["cpu"].gan
@@ -56,6 +56,7 @@ VARIANTS: dict[str, GANConfig] = {
     "gan-tuned": PRESETS["cpu"].gan_tuned,  # + fine-tuning Adam 2e-4, G's moving average 0.97, 20 epochs
     "+texture-10": TEXTURE,
     "+g-texture-1000": replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT),  # the gan_texture_fm strategy
+    "+g-rhythm-100": replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT, gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "bagan": replace(PAPER, arch="bagan"),
 }
 """name -> GAN config. ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings
@@ -65,7 +66,8 @@ VARIANTS: dict[str, GANConfig] = {
 to its autoencoder's loss, weight 10, the best of ``benchmarks/gan_autoencoder.py``: the ``gan_texture`` strategy;
 ``+g-texture-1000`` adds to G's fine-tuning loss 1000 times the texture-profile difference of its fakes and
 the real batch (``GANConfig.gan_texture_weight``, :data:`seraug.gan.config.G_TEXTURE_WEIGHT`: the
-``gan_texture_fm`` strategy); ``bagan`` is the original BAGAN at
+``gan_texture_fm`` strategy); ``+g-rhythm-100`` also matches the time-axis modulations (onsets, pauses:
+``GANConfig.gan_rhythm_weight``, :data:`seraug.gan.config.G_RHYTHM_WEIGHT`); ``bagan`` is the original BAGAN at
 the preset's size."""
 
 

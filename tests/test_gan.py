@@ -16,7 +16,8 @@ import seraug.gan.steps as steps_module
 import seraug.gan.train as train_module
 from seraug.gan import GANConfig, GANModel, build, generate, quality_report, train_gan
 from seraug.gan.latent import ClassGaussians
-from seraug.gan.steps import autoencoder_step, gan_step, modulation_magnitudes, texture_loss, texture_profile
+from seraug.gan.steps import (autoencoder_step, gan_step, modulation_magnitudes, rhythm_profile, texture_loss,
+                              texture_profile)
 from seraug.gan.train import TrainingDivergedError, _adam, _Run, train_autoencoder
 from seraug.normalise import MinMaxScaler
 
@@ -280,9 +281,24 @@ def test_texture_profile_of_real_speech_is_closer_to_other_real_speech_than_to_i
     assert torch.allclose(texture_profile(torch.roll(a, 40, dims=3)), texture_profile(a), atol=1e-6)
 
 
-def test_gan_texture_weight_acts_on_g_only(small):
-    """With ``texture_weight`` the step trains D exactly as without it and G differently (the term is in
-    G's loss); the losses it returns are the adversarial ones, the same in both."""
+def test_rhythm_profile_of_real_speech_is_closer_to_other_real_speech_than_to_its_smear(small):
+    """``GANConfig.gan_rhythm_weight``'s features on real EmoDB segments: half of them are nearer the other
+    half than to themselves smeared in time over three frames (onsets and pauses blunted); moving them up the
+    mel axis by a whole region, onto other bands' rhythm, changes it too."""
+    X, _, _, _ = small
+    x = torch.from_numpy(X[:, None]).float()
+    a, b = x[0::2], x[1::2]
+    smeared = torch.nn.functional.avg_pool2d(a, (1, 3), stride=1, padding=(0, 1), count_include_pad=False)
+    mse = torch.nn.functional.mse_loss
+    assert rhythm_profile(a).shape == (8, 32)
+    assert mse(rhythm_profile(b), rhythm_profile(a)) < 0.5 * mse(rhythm_profile(smeared), rhythm_profile(a))
+    assert not torch.allclose(rhythm_profile(torch.roll(a, 16, dims=2)), rhythm_profile(a), atol=1e-3)
+
+
+@pytest.mark.parametrize("term", ["texture_weight", "rhythm_weight"])
+def test_gan_matching_terms_act_on_g_only(small, term):
+    """With ``texture_weight`` or ``rhythm_weight`` the step trains D exactly as without it and G differently
+    (the term is in G's loss); the losses it returns are the adversarial ones, the same in both."""
     X, y, _, _ = small
     x, labels = torch.from_numpy(X[:8, None]), torch.from_numpy(y[:8])
 
@@ -295,7 +311,7 @@ def test_gan_texture_weight_acts_on_g_only(small):
         codes = torch.Generator().manual_seed(1)
         stats = gan_step(generator, discriminator, opt_g, opt_d, x, labels,
                          lambda n: (torch.randn(n, 100, generator=codes), torch.arange(n) % 3),
-                         texture_weight=weight)
+                         **{term: weight})
         return stats, _params(generator), _params(discriminator)
 
     (stats0, g0, d0), (stats1, g1, d1) = step(0.0), step(1000.0)

@@ -32,7 +32,13 @@ segments blurred by one mel band differ from other real segments by about 5e-4 i
 difference, so at 1000 the term is then about a third of G's cross-entropy. In ``benchmarks/gan_quality.py``
 (``+g-texture-1000``) it lifted the striation ratio from 0.63 to 0.72 of real."""
 
-LATER_FIELDS = {"ae_texture_weight": 0.0, "gan_texture_weight": 0.0}
+G_RHYTHM_WEIGHT = 100.0
+"""A ``gan_rhythm_weight`` set by the same scale as :data:`G_TEXTURE_WEIGHT`: real segments smeared in time by one
+frame (a Gaussian of 25 ms) differ from other real segments by about 5e-3 in the rhythm term's squared
+difference, ten times the texture term's one-band blur, so a tenth of the weight makes it a comparable part of
+G's loss."""
+
+LATER_FIELDS = {"ae_texture_weight": 0.0, "gan_texture_weight": 0.0, "gan_rhythm_weight": 0.0}
 """Fields added after run folders were written, each with the value that behaves as before it existed.
 :func:`seraug.experiment.settings_hash` leaves a field out at that value, so those folders' finished
 cells still match new runs of the same settings."""
@@ -76,6 +82,10 @@ class GANConfig:
         "modulation magnitudes (seraug.gan.steps.texture_profile, per region of the mel axis) of its fakes and of "
         "the real batch, i.e. feature matching on fixed texture features. D alone let G draw the striations "
         "fainter than real ones; this asks for as much fine structure as real speech has (0 = off, the paper)"))
+    gan_rhythm_weight: float = field(default=0.0, metadata=_doc(
+        "weight of a rhythm term in G's fine-tuning loss: as --gan-texture-weight, on the mean time-axis modulation "
+        "magnitudes per region of 16 mel bands (seraug.gan.steps.rhythm_profile): asks for as much rise and fall of "
+        "level (onsets, pauses, syllables) as real speech has, where G's segments smear it (0 = off, the paper)"))
     d_lr_scale: float = field(default=1.0, metadata=_doc(
         "D's fine-tuning learning rate as a multiple of G's (the two time-scale update rule of Heusel et al. "
         "2017); 1 = the paper's single rate. A D that learns the emotions faster gives G a class signal sooner"))
@@ -129,7 +139,7 @@ class GANConfig:
         for name in ("dropout", "g_ema", "beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise bad(name, "must be in [0, 1)")
-        for name in ("leaky_slope", "r1_gamma", "ae_texture_weight", "gan_texture_weight"):
+        for name in ("leaky_slope", "r1_gamma", "ae_texture_weight", "gan_texture_weight", "gan_rhythm_weight"):
             if getattr(self, name) < 0:
                 raise bad(name, "must not be negative")
 

@@ -63,15 +63,39 @@ def texture_loss(weight: float, frames: int = 1) -> ReconstructionLoss:
     return loss
 
 
-def texture_profile(x: torch.Tensor) -> torch.Tensor:
-    """Mean mel-axis modulation magnitudes of a batch ``x`` ``(B, 1, 128, 128)``, per mel tile: ``(7, 32)``.
+def modulation_profile(x: torch.Tensor, bands: int, frames: int, region_tiles: int = 1) -> torch.Tensor:
+    """Mean :func:`modulation_magnitudes` of a batch ``x`` ``(B, 1, 128, 128)`` per region of the mel axis.
 
-    :func:`modulation_magnitudes` with every frame its own tile, averaged over the segments and frames:
-    how much fine structure, at which spacing across bands, each region of the mel axis holds on average.
-    Where the harmonics lie and when does not enter, so a generator can match it with striations of its
-    own pitch contours."""
-    magnitudes = modulation_magnitudes(x)  # (B, mel tiles x frames, bands, 1), mel tile slowest
-    return magnitudes.reshape(len(x), -1, x.shape[-1], TEXTURE_BANDS).mean(dim=(0, 2))
+    The ``bands x frames`` tiles' magnitudes averaged over the segments, the time tiles and every
+    ``region_tiles`` adjacent mel tiles: ``(mel tiles / region_tiles, bands * frames)``. How much fine
+    structure, at which spacing, each region of the mel axis holds on average; where and when it lies does
+    not enter, so a generator can match it with structure of its own."""
+    mel_tiles = (x.shape[-2] - bands) // max(1, bands // 2) + 1
+    magnitudes = modulation_magnitudes(x, bands, frames)  # (B, mel tiles x time tiles, bands, frames), mel slowest
+    return magnitudes.reshape(len(x), mel_tiles // region_tiles, -1, bands * frames).mean(dim=(0, 2))
+
+
+def texture_profile(x: torch.Tensor) -> torch.Tensor:
+    """Mean mel-axis modulation magnitudes of a batch ``x`` ``(B, 1, 128, 128)``, per 32-band tile: ``(7, 32)``.
+
+    :func:`modulation_profile` with every frame its own tile: the striations (harmonics) of each region,
+    whatever the pitch contours that draw them."""
+    return modulation_profile(x, TEXTURE_BANDS, 1)
+
+
+RHYTHM_FRAMES, RHYTHM_REGION = 32, 16
+"""Time-axis tiles of :func:`rhythm_profile`: 32 frames (0.8 s at the 25 ms hop, so the 2-8 Hz syllable rates
+of speech fall on its bins 2 to 6, 1.25 Hz apart), averaged over regions of 16 mel bands."""
+
+
+def rhythm_profile(x: torch.Tensor) -> torch.Tensor:
+    """Mean time-axis modulation magnitudes of a batch ``x`` ``(B, 1, 128, 128)``, per 16-band region: ``(8, 32)``.
+
+    :func:`modulation_profile` with every band its own tile, 32 frames long: how much each region's level
+    rises and falls, at which rate (onsets, pauses, syllables), wherever in the segment that happens. On
+    EmoDB, 64 segments smeared in time by a Gaussian of one frame lie 25 to 150 times as far from 64 others in
+    it (squared difference) as the same segments unsmeared."""
+    return modulation_profile(x, 1, RHYTHM_FRAMES, region_tiles=RHYTHM_REGION)
 
 
 def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torch.optim.Optimizer,
@@ -123,7 +147,7 @@ CodeSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
 def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.optim.Optimizer,
              opt_d: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, sample_codes: CodeSampler,
              arch: str = "proposed", amp: bool = False, r1_gamma: float = 0.0,
-             texture_weight: float = 0.0) -> torch.Tensor:
+             texture_weight: float = 0.0, rhythm_weight: float = 0.0) -> torch.Tensor:
     """One fine-tuning step on a batch of real segments: D, then G (D's targets: real -> y, fake -> K).
 
     Args:
@@ -133,6 +157,7 @@ def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.opti
         texture_weight: G's loss gains this times the squared difference of the :func:`texture_profile`
             of its fakes and of the real batch (feature matching, Salimans et al. 2016, on fixed texture
             features; 0: none, the paper). The loss returned is the cross-entropy alone.
+        rhythm_weight: the same with :func:`rhythm_profile` (the time-axis modulations; 0: none, the paper).
         arch: how the batches are formed.
 
             * ``proposed`` (paper, Sections 2.2-2.3): D on the real batch, then on a separate batch of
@@ -167,10 +192,10 @@ def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.opti
     with autocast(x.device, amp):
         logits = discriminator(fake)
     g_loss = F.cross_entropy(logits.float(), conditioning)
-    texture = (texture_weight * F.mse_loss(texture_profile(fake.float()), texture_profile(x.float()))
-               if texture_weight else 0.0)
+    matching = sum(weight * F.mse_loss(profile(fake.float()), profile(x.float()))
+                   for weight, profile in ((texture_weight, texture_profile), (rhythm_weight, rhythm_profile)) if weight)
     opt_g.zero_grad(set_to_none=True)
-    (g_loss + texture).backward()
+    (g_loss + matching).backward()
     opt_g.step()
     discriminator.requires_grad_(True)
     fooled = (logits.argmax(1) == conditioning).float().mean()

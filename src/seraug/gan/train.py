@@ -224,7 +224,7 @@ class _Run:
         for idx in batches:
             total += gan_step(self.generator, self.discriminator, self.opt_g, self.opt_d, self.data[idx],
                               self.labels[idx], partial(self.codes, rng=rng), self.config.arch, self.amp,
-                              self.config.r1_gamma, self.config.gan_texture_weight)
+                              self.config.r1_gamma, self.config.gan_texture_weight, self.config.gan_rhythm_weight)
             if self.generator_ema is not None:
                 self.generator_ema.update_parameters(self.generator)
         stats = (total / len(batches)).tolist()
