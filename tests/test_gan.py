@@ -388,6 +388,9 @@ def test_interrupted_run_resumes_identically(small, trained, tmp_path, monkeypat
         train_gan(X, y, 3, config, tmp_path, "cpu", class_names=CLASSES, progress=False)
     monkeypatch.setattr(train_module._Run, "save", original_save)
     assert (tmp_path / "checkpoint.pt").exists() and not (tmp_path / "model.json").exists()
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    del saved["config"]["gan_rhythm_weight"]  # as written before the field existed: still the same run
+    torch.save(saved, tmp_path / "checkpoint.pt")
     resumed = train_gan(X, y, 3, config, tmp_path, "cpu", class_names=CLASSES, progress=False)
     for a, b in [(model.generator, resumed.generator), (model.discriminator, resumed.discriminator)]:
         for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):

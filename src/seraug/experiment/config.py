@@ -21,7 +21,7 @@ from seraug.experiment.balancing import BALANCERS
 from seraug.features import LogMelConfig
 from seraug.folds import SCHEMES as FOLD_SCHEMES
 from seraug.gan import GANConfig
-from seraug.gan.config import LATER_FIELDS
+from seraug.gan.config import without_later_fields
 from seraug.runtime import bf16_available, resolve_device
 
 
@@ -203,10 +203,8 @@ def _cpu_model() -> str:
 
 
 def _without_later_fields(value):
-    """A GAN config's dict without the :data:`LATER_FIELDS` at their neutral values; other values as given."""
-    if not isinstance(value, dict):
-        return value
-    return {k: v for k, v in value.items() if not (k in LATER_FIELDS and v == LATER_FIELDS[k])}
+    """A GAN config's dict through :func:`seraug.gan.config.without_later_fields`; other values as given."""
+    return without_later_fields(value) if isinstance(value, dict) else value
 
 
 def settings_hash(config: dict) -> str:

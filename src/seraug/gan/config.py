@@ -41,7 +41,13 @@ G's loss."""
 LATER_FIELDS = {"ae_texture_weight": 0.0, "gan_texture_weight": 0.0, "gan_rhythm_weight": 0.0}
 """Fields added after run folders were written, each with the value that behaves as before it existed.
 :func:`seraug.experiment.settings_hash` leaves a field out at that value, so those folders' finished
-cells still match new runs of the same settings."""
+cells still match new runs of the same settings, and :mod:`seraug.gan.train` resumes their checkpoints."""
+
+
+def without_later_fields(config: dict) -> dict:
+    """A GAN config's dict without the :data:`LATER_FIELDS` at their neutral values: as a config written before
+    those fields existed reads, so the two compare equal."""
+    return {k: v for k, v in config.items() if not (k in LATER_FIELDS and v == LATER_FIELDS[k])}
 
 
 def _doc(text: str) -> dict:

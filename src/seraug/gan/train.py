@@ -63,7 +63,7 @@ from seraug.errors import ConfigError, DataError, TrainingDivergedError
 from seraug.features import LogMelConfig
 from seraug.files import atomic_path, check_same_run, data_fingerprint, read_or_set_aside
 from seraug.gan.bundle import GANModel, sample_images
-from seraug.gan.config import GANConfig
+from seraug.gan.config import GANConfig, without_later_fields
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.logger import LossLog
 from seraug.gan.models import ConvEncoder, Generator, build
@@ -325,7 +325,9 @@ class _Run:
         if read is None:
             return False
         blob, saved = read
-        check_same_run(path, saved, self.config.to_dict(), self.fingerprint)
+        # a checkpoint written before a later field existed lacks it: compare without those at their neutral values
+        check_same_run(path, {**saved, "config": without_later_fields(saved.get("config", {}))},
+                       without_later_fields(self.config.to_dict()), self.fingerprint)
         self.restore(blob)
         self.last_good = blob
         return True
