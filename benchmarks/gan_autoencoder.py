@@ -94,7 +94,7 @@ def main() -> None:
     for name in args.variants.split(","):
         started = time.perf_counter()
         config, loss = VARIANTS[name]
-        encoder, generator = train_autoencoder(X, y, len(labels), replace(config, ae_epochs=args.ae_epochs), "cpu",
+        encoder, generator = train_autoencoder(X, y, len(labels), replace(config, ae_epochs=args.ae_epochs), args.device,
                                                loss)
         seconds = time.perf_counter() - started
         R = reconstruct(encoder, generator, X)

@@ -93,7 +93,7 @@ def main() -> None:
     stages = [int(s) for s in args.stages.split(",")]
     autoencoder = replace(TUNED, ae_epochs=args.ae_epochs, gan_epochs=0)
     started = time.perf_counter()
-    train_gan(X, y, len(labels), autoencoder, out / "autoencoder", "cpu", class_names=labels, scaler=scaler,
+    train_gan(X, y, len(labels), autoencoder, out / "autoencoder", args.device, class_names=labels, scaler=scaler,
               progress=False)
     print(f"autoencoder, {args.ae_epochs} epochs: {time.perf_counter() - started:.0f} s", flush=True)
     print(f"\nEmoDB fold {args.fold}: {len(X)} training segments, {len(X_test)} test segments; "
@@ -113,7 +113,7 @@ def main() -> None:
             staged = replace(config, ae_epochs=args.ae_epochs, gan_epochs=stage)
             set_config(folder / "checkpoint.pt", staged)
             started = time.perf_counter()
-            models[name] = train_gan(X, y, len(labels), staged, folder, "cpu", class_names=labels, scaler=scaler,
+            models[name] = train_gan(X, y, len(labels), staged, folder, args.device, class_names=labels, scaler=scaler,
                                      progress=False)
             seconds = time.perf_counter() - started
             report = quality_report(models[name], X, y, seed=0, X_test=X_test, y_test=y_test,

@@ -1,7 +1,7 @@
 """Which GAN settings give samples worth training on: quality of GAN variants on one EmoDB fold.
 
     python benchmarks/gan_quality.py [--variants NAME,NAME] [--fold group-1] [--out runs/gan-quality]
-                                     [--data ../shared/data]
+                                     [--data ../shared/data] [--device cpu]
 
 On the training speakers of one fold of the README's main command (``--folds groups --n-groups 5``),
 every variant trains a GAN on the real training segments (min-max normalised on them); the evaluation
@@ -58,6 +58,9 @@ VARIANTS: dict[str, GANConfig] = {
     "+g-texture-1000": replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT),  # the gan_texture_fm strategy
     "+g-rhythm-100": replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT, gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "bagan": replace(PAPER, arch="bagan"),
+    "paper-size": PRESETS["paper"].gan,  # the paper's settings at the paper preset's size (a GPU's work)
+    "paper-size-bagan": replace(PRESETS["paper"].gan, arch="bagan"),
+    "+g-texture-1000-width-1": replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT, width=1.0),
 }
 """name -> GAN config. ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings
 (dropout 0.2 after every layer, autoencoder Adam 5e-5, fine-tuning Adam 1e-6) at the preset's width
@@ -68,7 +71,9 @@ to its autoencoder's loss, weight 10, the best of ``benchmarks/gan_autoencoder.p
 the real batch (``GANConfig.gan_texture_weight``, :data:`seraug.gan.config.G_TEXTURE_WEIGHT`: the
 ``gan_texture_fm`` strategy); ``+g-rhythm-100`` also matches the time-axis modulations (onsets, pauses:
 ``GANConfig.gan_rhythm_weight``, :data:`seraug.gan.config.G_RHYTHM_WEIGHT`); ``bagan`` is the original BAGAN at
-the preset's size."""
+the preset's size. ``paper-size`` and ``paper-size-bagan`` are the proposed GAN and BAGAN of the ``paper``
+preset (width 1, the paper's 50 + 50 epochs), and ``+g-texture-1000-width-1`` is ``gan_texture_fm``'s recipe at
+width 1: runs for a GPU (``--device cuda``), to see what the CPU preset's small widths cost."""
 
 
 def fold_data(data: Path, fold_name: str, out: Path):
@@ -116,6 +121,8 @@ def fold_arguments(parser: argparse.ArgumentParser, out: str) -> None:
     parser.add_argument("--fold", default="group-1", help="fold of the main command (group-1 .. group-5)")
     parser.add_argument("--out", default=out, help="folder for models, classifier and grid")
     parser.add_argument("--data", default="../shared/data", help="folder holding emodb/")
+    parser.add_argument("--device", default="cpu",
+                        help="cpu (default: the CPU preset's numbers), cuda or auto, for the GANs and the evaluation VGG19")
 
 
 def fold_and_classifier(args: argparse.Namespace):
@@ -124,7 +131,7 @@ def fold_and_classifier(args: argparse.Namespace):
     is fitted on the same segments as the GANs' one, so both see the same normalised inputs."""
     out = Path(args.out) / args.fold
     X, y, X_test, y_test, labels, scaler, X_db = fold_data(Path(args.data), args.fold, out)
-    vgg = fit_or_load(out / "classifier.pt", X_db, y, len(labels), replace(PRESETS["cpu"].classifier, device="cpu"),
+    vgg = fit_or_load(out / "classifier.pt", X_db, y, len(labels), replace(PRESETS["cpu"].classifier, device=args.device),
                       progress=False)
     return out, X, y, X_test, y_test, labels, scaler, vgg
 
@@ -138,16 +145,17 @@ def main() -> None:
     rows, models = {}, {}
     for name in args.variants.split(","):
         started = time.perf_counter()
-        models[name] = train_gan(X, y, len(labels), VARIANTS[name], out / name, "cpu", class_names=labels,
+        models[name] = train_gan(X, y, len(labels), VARIANTS[name], out / name, args.device, class_names=labels,
                                  scaler=scaler, progress=False)
         seconds = time.perf_counter() - started
         report = quality_report(models[name], X, y, seed=0, X_test=X_test, y_test=y_test,
                                 embed=lambda Z: embed(vgg, Z))
         (out / name / "quality_benchmark.json").write_text(json.dumps(report, indent=1))
         rows[name] = summary(report, seconds)
-        print(f"{name}: done", flush=True)
-    spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),
-                     title=f"EmoDB {args.fold} training speakers: real beside each variant's segments")
+        print(f"{name}: " + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
+                                      for k, v in rows[name].items()), flush=True)
+        spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),  # after each: kept if cut off
+                         title=f"EmoDB {args.fold} training speakers: real beside each variant's segments")
     base = rows[next(iter(rows))]["FD/floor clf"]
     keys = list(next(iter(rows.values())))
     print(f"\nEmoDB fold {args.fold}: {len(X)} training segments, {len(X_test)} test segments, {len(labels)} classes")
