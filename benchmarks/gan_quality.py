@@ -122,7 +122,7 @@ def fold_arguments(parser: argparse.ArgumentParser, out: str) -> None:
     parser.add_argument("--out", default=out, help="folder for models, classifier and grid")
     parser.add_argument("--data", default="../shared/data", help="folder holding emodb/")
     parser.add_argument("--device", default="cpu",
-                        help="cpu (default: the CPU preset's numbers), cuda or auto, for the GANs and the evaluation VGG19")
+                        help="where the benchmark's networks train: cpu (default, as for the README's CPU tables), cuda or auto")
 
 
 def fold_and_classifier(args: argparse.Namespace):
