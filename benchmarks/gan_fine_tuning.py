@@ -31,7 +31,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 # the sibling benchmark: the same fold, evaluation VGG19 and columns
-from gan_quality import fold_and_classifier, fold_arguments, summary  # noqa: E402
+from gan_quality import cell, fold_and_classifier, fold_arguments, summary  # noqa: E402
 
 from seraug.classifier import embed  # noqa: E402
 from seraug.experiment import PRESETS  # noqa: E402
@@ -123,8 +123,7 @@ def main() -> None:
                 print("| variant | fine-tuning epochs | " + " | ".join(row) + " | FD/floor vs base |")
                 print("| --- " * (len(row) + 3) + "|")
             base = rows.get((next(iter(rows))[0], stage))
-            cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()]
-            print(f"| {name} | {stage} | " + " | ".join(cells) + " | "
+            print(f"| {name} | {stage} | " + " | ".join(cell(v) for v in row.values()) + " | "
                   + (f"{row['FD/floor'] / base['FD/floor']:.2f}x |" if base else "|"), flush=True)
     spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),
                      title=f"EmoDB {args.fold} training speakers: real beside each variant after {stages[-1]} "

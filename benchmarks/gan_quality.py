@@ -43,6 +43,7 @@ NO_DROPOUT = replace(PAPER, dropout=0.0)
 FAST_AE = replace(NO_DROPOUT, ae_lr=1e-3)
 FAST_GAN = replace(FAST_AE, gan_lr=1e-4)
 TEXTURE = replace(PRESETS["cpu"].gan_tuned, ae_texture_weight=TEXTURE_WEIGHT)  # the gan_texture strategy
+TEXTURE_FM = replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT)  # the gan_texture_fm strategy
 VARIANTS: dict[str, GANConfig] = {
     "cpu-preset": PAPER,
     "no-dropout": NO_DROPOUT,
@@ -55,12 +56,12 @@ VARIANTS: dict[str, GANConfig] = {
     "+8-gan-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=8),
     "gan-tuned": PRESETS["cpu"].gan_tuned,  # + fine-tuning Adam 2e-4, G's moving average 0.97, 20 epochs
     "+texture-10": TEXTURE,
-    "+g-texture-1000": replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT),  # the gan_texture_fm strategy
-    "+g-rhythm-100": replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT, gan_rhythm_weight=G_RHYTHM_WEIGHT),
+    "+g-texture-1000": TEXTURE_FM,
+    "+g-rhythm-100": replace(TEXTURE_FM, gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "bagan": replace(PAPER, arch="bagan"),
     "paper-size": PRESETS["paper"].gan,  # the paper's settings at the paper preset's size (a GPU's work)
     "paper-size-bagan": replace(PRESETS["paper"].gan, arch="bagan"),
-    "+g-texture-1000-width-1": replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT, width=1.0),
+    "+g-texture-1000-width-1": replace(TEXTURE_FM, width=1.0),
 }
 """name -> GAN config. ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings
 (dropout 0.2 after every layer, autoencoder Adam 5e-5, fine-tuning Adam 1e-6) at the preset's width
@@ -116,6 +117,11 @@ def summary(report: dict, seconds: float) -> dict:
     }
 
 
+def cell(value: float | bool) -> str:
+    """A row's number as printed: two decimals (``usable`` as True / False)."""
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
 def fold_arguments(parser: argparse.ArgumentParser, out: str) -> None:
     """The options every GAN quality benchmark shares: the fold, the output folder, the data folder."""
     parser.add_argument("--fold", default="group-1", help="fold of the main command (group-1 .. group-5)")
@@ -152,8 +158,7 @@ def main() -> None:
                                 embed=lambda Z: embed(vgg, Z))
         (out / name / "quality_benchmark.json").write_text(json.dumps(report, indent=1))
         rows[name] = summary(report, seconds)
-        print(f"{name}: " + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
-                                      for k, v in rows[name].items()), flush=True)
+        print(f"{name}: " + ", ".join(f"{k} {cell(v)}" for k, v in rows[name].items()), flush=True)
         spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),  # after each: kept if cut off
                          title=f"EmoDB {args.fold} training speakers: real beside each variant's segments")
     base = rows[next(iter(rows))]["FD/floor clf"]
@@ -162,8 +167,7 @@ def main() -> None:
     print("| variant | " + " | ".join(keys) + " | FD/floor clf vs base |")
     print("| --- " * (len(keys) + 2) + "|")
     for name, row in rows.items():
-        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()]
-        print(f"| {name} | " + " | ".join(cells) + f" | {row['FD/floor clf'] / base:.2f}x |")
+        print(f"| {name} | " + " | ".join(cell(v) for v in row.values()) + f" | {row['FD/floor clf'] / base:.2f}x |")
     print("bars for usable: FD/floor <= 3, GAN-test gap >= -0.15, diversity >= 0.7, striations >= 0.7, "
           "GAN-train >= 0.6; gen/held: FD of generated over that of held-out real segments (test speakers), as many "
           "of each, to the training segments (below 1: closer than new real speech)")
