@@ -35,7 +35,7 @@ from seraug.experiment import PRESETS
 from seraug.feature_store import extract_features
 from seraug.folds import make_folds
 from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan
-from seraug.gan.config import G_RHYTHM_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
+from seraug.gan.config import G_GLIDE_WEIGHT, G_RHYTHM_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 PAPER = PRESETS["cpu"].gan
@@ -58,6 +58,7 @@ VARIANTS: dict[str, GANConfig] = {
     "+texture-10": TEXTURE,
     "+g-texture-1000": TEXTURE_FM,
     "+g-rhythm-100": replace(TEXTURE_FM, gan_rhythm_weight=G_RHYTHM_WEIGHT),
+    "+g-glide-300": replace(TEXTURE_FM, gan_glide_weight=G_GLIDE_WEIGHT),
     "bagan": replace(PAPER, arch="bagan"),
     "paper-size": PRESETS["paper"].gan,  # the paper's settings at the paper preset's size (a GPU's work)
     "paper-size-bagan": replace(PRESETS["paper"].gan, arch="bagan"),
@@ -71,7 +72,8 @@ to its autoencoder's loss, weight 10, the best of ``benchmarks/gan_autoencoder.p
 ``+g-texture-1000`` adds to G's fine-tuning loss 1000 times the texture-profile difference of its fakes and
 the real batch (``GANConfig.gan_texture_weight``, :data:`seraug.gan.config.G_TEXTURE_WEIGHT`: the
 ``gan_texture_fm`` strategy); ``+g-rhythm-100`` also matches the time-axis modulations (onsets, pauses:
-``GANConfig.gan_rhythm_weight``, :data:`seraug.gan.config.G_RHYTHM_WEIGHT`); ``bagan`` is the original BAGAN at
+``GANConfig.gan_rhythm_weight``, :data:`seraug.gan.config.G_RHYTHM_WEIGHT`), ``+g-glide-300`` instead the tilt of
+the striations (pitch contours: ``GANConfig.gan_glide_weight``, :data:`seraug.gan.config.G_GLIDE_WEIGHT`); ``bagan`` is the original BAGAN at
 the preset's size. ``paper-size`` and ``paper-size-bagan`` are the proposed GAN and BAGAN of the ``paper``
 preset (width 1, the paper's 50 + 50 epochs), and ``+g-texture-1000-width-1`` is ``gan_texture_fm``'s recipe at
 width 1: runs for a GPU (``--device cuda``), to see what the CPU preset's small widths cost."""

@@ -16,8 +16,8 @@ import seraug.gan.steps as steps_module
 import seraug.gan.train as train_module
 from seraug.gan import GANConfig, GANModel, build, generate, quality_report, train_gan
 from seraug.gan.latent import ClassGaussians
-from seraug.gan.steps import (autoencoder_step, gan_step, modulation_magnitudes, rhythm_profile, texture_loss,
-                              texture_profile)
+from seraug.gan.steps import (autoencoder_step, gan_step, glide_profile, modulation_magnitudes, rhythm_profile,
+                              texture_loss, texture_profile)
 from seraug.gan.train import TrainingDivergedError, _adam, _Run, train_autoencoder
 from seraug.normalise import MinMaxScaler
 
@@ -295,10 +295,29 @@ def test_rhythm_profile_of_real_speech_is_closer_to_other_real_speech_than_to_it
     assert not torch.allclose(rhythm_profile(torch.roll(a, 16, dims=2)), rhythm_profile(a), atol=1e-3)
 
 
-@pytest.mark.parametrize("term", ["texture_weight", "rhythm_weight"])
-def test_gan_matching_terms_act_on_g_only(small, term):
-    """With ``texture_weight`` or ``rhythm_weight`` the step trains D exactly as without it and G differently
-    (the term is in G's loss); the losses it returns are the adversarial ones, the same in both."""
+def test_glide_profile_tells_striations_held_level_from_real_speech(small):
+    """``GANConfig.gan_glide_weight``'s features on real EmoDB segments: half of them are nearer the other half
+    than to themselves with their fine structure (the segment minus its 5-band mel average) held level, frame 16's
+    copied over every 32-frame block, as G draws it; :func:`texture_profile` tells them apart less clearly."""
+    X, _, _, _ = small
+    x = torch.from_numpy(X[:, None]).float()
+    a, b = x[0::2], x[1::2]
+    fine = a - torch.nn.functional.avg_pool2d(a, (5, 1), stride=1, padding=(2, 0), count_include_pad=False)
+    level = a - fine + fine.unflatten(3, (4, 32))[..., 16:17].expand(-1, -1, -1, -1, 32).flatten(3)
+    mse = torch.nn.functional.mse_loss
+
+    def separation(profile) -> float:
+        return float(mse(profile(level), profile(a)) / mse(profile(b), profile(a)))
+
+    assert glide_profile(a).shape == (7, 32 * 32)
+    assert separation(glide_profile) > 2, separation(glide_profile)
+    assert separation(glide_profile) > separation(texture_profile), (separation(glide_profile), separation(texture_profile))
+
+
+@pytest.mark.parametrize("profile", [texture_profile, rhythm_profile, glide_profile])
+def test_gan_matching_terms_act_on_g_only(small, profile):
+    """With a feature-matching term (texture, rhythm, glide) the step trains D exactly as without it and G
+    differently (the term is in G's loss); the losses it returns are the adversarial ones, the same in both."""
     X, y, _, _ = small
     x, labels = torch.from_numpy(X[:8, None]), torch.from_numpy(y[:8])
 
@@ -311,7 +330,7 @@ def test_gan_matching_terms_act_on_g_only(small, term):
         codes = torch.Generator().manual_seed(1)
         stats = gan_step(generator, discriminator, opt_g, opt_d, x, labels,
                          lambda n: (torch.randn(n, 100, generator=codes), torch.arange(n) % 3),
-                         **{term: weight})
+                         matching=[(weight, profile)] if weight else [])
         return stats, _params(generator), _params(discriminator)
 
     (stats0, g0, d0), (stats1, g1, d1) = step(0.0), step(1000.0)

@@ -38,7 +38,12 @@ frame (a Gaussian of 25 ms) differ from other real segments by about 5e-3 in the
 difference, ten times the texture term's one-band blur, so a tenth of the weight makes it a comparable part of
 G's loss."""
 
-LATER_FIELDS = {"ae_texture_weight": 0.0, "gan_texture_weight": 0.0, "gan_rhythm_weight": 0.0}
+G_GLIDE_WEIGHT = 300.0
+"""A ``gan_glide_weight`` set by the same scale as :data:`G_TEXTURE_WEIGHT`: real segments whose fine structure is
+held level for 0.8 s (what G draws) differ from the real ones by about 1.7e-3 in the glide term's squared
+difference, so at 300 the term is then about a third of G's cross-entropy."""
+
+LATER_FIELDS = {"ae_texture_weight": 0.0, "gan_texture_weight": 0.0, "gan_rhythm_weight": 0.0, "gan_glide_weight": 0.0}
 """Fields added after run folders were written, each with the value that behaves as before it existed.
 :func:`seraug.experiment.settings_hash` leaves a field out at that value, so those folders' finished
 cells still match new runs of the same settings, and :mod:`seraug.gan.train` resumes their checkpoints."""
@@ -92,6 +97,10 @@ class GANConfig:
         "weight of a rhythm term in G's fine-tuning loss: as --gan-texture-weight, on the mean time-axis modulation "
         "magnitudes per region of 16 mel bands (seraug.gan.steps.rhythm_profile): asks for as much rise and fall of "
         "level (onsets, pauses, syllables) as real speech has, where G's segments smear it (0 = off, the paper)"))
+    gan_glide_weight: float = field(default=0.0, metadata=_doc(
+        "weight of a glide term in G's fine-tuning loss: as --gan-texture-weight, on the 2-D modulation magnitudes "
+        "of 32-band x 32-frame tiles (seraug.gan.steps.glide_profile): asks for striations that tilt as real "
+        "pitch contours do, where G holds its stripes level (0 = off, the paper)"))
     d_lr_scale: float = field(default=1.0, metadata=_doc(
         "D's fine-tuning learning rate as a multiple of G's (the two time-scale update rule of Heusel et al. "
         "2017); 1 = the paper's single rate. A D that learns the emotions faster gives G a class signal sooner"))
@@ -145,7 +154,8 @@ class GANConfig:
         for name in ("dropout", "g_ema", "beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise bad(name, "must be in [0, 1)")
-        for name in ("leaky_slope", "r1_gamma", "ae_texture_weight", "gan_texture_weight", "gan_rhythm_weight"):
+        for name in ("leaky_slope", "r1_gamma", "ae_texture_weight", "gan_texture_weight", "gan_rhythm_weight",
+                     "gan_glide_weight"):
             if getattr(self, name) < 0:
                 raise bad(name, "must not be negative")
 

@@ -68,7 +68,8 @@ from seraug.gan.latent import ClassGaussians
 from seraug.gan.logger import LossLog
 from seraug.gan.models import ConvEncoder, Generator, build
 from seraug.gan.diversity import mean_pairwise_distance
-from seraug.gan.steps import ReconstructionLoss, autoencoder_step, gan_step, recalibrate_batch_norm, texture_loss
+from seraug.gan.steps import (Profile, ReconstructionLoss, autoencoder_step, gan_step, glide_profile,
+                              recalibrate_batch_norm, rhythm_profile, texture_loss, texture_profile)
 from seraug.normalise import MinMaxScaler
 from seraug.runtime import autocast, bf16_available, check_labels, check_segments, epoch_seed, resolve_device
 
@@ -77,6 +78,9 @@ DIVERSITY_SAMPLES = 16
 """Segments per class generated after every fine-tuning epoch to watch for mode collapse."""
 CALIBRATION_CODES = 256
 """Codes (classes drawn uniformly, fixed seed) that G's batch-norm statistics are recomputed on."""
+MATCHING: dict[str, Profile] = {"gan_texture_weight": texture_profile, "gan_rhythm_weight": rhythm_profile,
+                                "gan_glide_weight": glide_profile}
+"""GANConfig weight -> the features G's fakes match the real batch's on in fine-tuning (a weight of 0: no term)."""
 
 
 class _Diverged(Exception):
@@ -114,6 +118,7 @@ class _Run:
         self.encoder, self.generator, self.discriminator = self.nets
         self.opt_ae = _adam([*self.encoder.parameters(), *self.generator.parameters()], config.ae_lr, config)
         self.reconstruction_loss: ReconstructionLoss = texture_loss(config.ae_texture_weight)  # 0: the paper's MSE
+        self.matching = [(getattr(config, name), profile) for name, profile in MATCHING.items() if getattr(config, name)]
         self.opt_g = self.opt_d = None
         self.generator_ema: AveragedModel | None = None  # fine-tuning with g_ema > 0 only
         self.phase, self.epoch, self.recoveries, self.lr_scale = "ae", 0, 0, 1.0
@@ -224,7 +229,7 @@ class _Run:
         for idx in batches:
             total += gan_step(self.generator, self.discriminator, self.opt_g, self.opt_d, self.data[idx],
                               self.labels[idx], partial(self.codes, rng=rng), self.config.arch, self.amp,
-                              self.config.r1_gamma, self.config.gan_texture_weight, self.config.gan_rhythm_weight)
+                              self.config.r1_gamma, self.matching)
             if self.generator_ema is not None:
                 self.generator_ema.update_parameters(self.generator)
         stats = (total / len(batches)).tolist()
