@@ -1,6 +1,6 @@
 """Which GAN settings give samples worth training on: quality of GAN variants on one EmoDB fold.
 
-    python benchmarks/gan_quality.py [--variants NAME,NAME] [--fold group-1] [--out runs/gan-quality]
+    python benchmarks/gan_quality.py [--variants NAME,NAME] [--seeds 0,1] [--fold group-1] [--out runs/gan-quality]
                                      [--data ../shared/data] [--device cpu]
 
 On the training speakers of one fold of the README's main command (``--folds groups --n-groups 5``),
@@ -13,8 +13,8 @@ recall), diversity, striations, and GAN-train (a classifier trained on generated
 the test speakers, over the same classifier trained on real ones), the FD to the training segments of generated
 segments over that of as many held-out real ones of the test speakers (``gen/held``, in both embeddings: the
 learned one puts real speech of unseen speakers far above the real-halves floor, printed under the table),
-with the seconds the GAN took to train. The
-first variant is the baseline of the ``vs base`` column. Models, the classifier and one grid of real
+with the seconds the GAN took to train. With ``--seeds`` every variant trains once per GAN seed and the table
+adds each variant's mean over them. The first variant (its mean) is the baseline of the ``vs base`` column. Models, the classifier and one grid of real
 beside generated segments per class (``grid.png``) land in ``--out``; a re-run reuses finished models
 (their ``GAN s`` is then the time to load them, not to train them).
 """
@@ -147,23 +147,36 @@ def fold_and_classifier(args: argparse.Namespace):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument("--seeds", default="0", help="comma-separated GAN seeds each variant trains with (its "
+                        "config's seed replaced); with more than one the table adds each variant's mean, so a "
+                        "difference between variants can be set against the spread between seeds")
     fold_arguments(parser, "runs/gan-quality")
     args = parser.parse_args()
     out, X, y, X_test, y_test, labels, scaler, vgg = fold_and_classifier(args)
+    variants, seeds = args.variants.split(","), [int(s) for s in args.seeds.split(",")]
     rows, models = {}, {}
-    for name in args.variants.split(","):
-        started = time.perf_counter()
-        models[name] = train_gan(X, y, len(labels), VARIANTS[name], out / name, args.device, class_names=labels,
-                                 scaler=scaler, progress=False)
-        seconds = time.perf_counter() - started
-        report = quality_report(models[name], X, y, seed=0, X_test=X_test, y_test=y_test,
-                                embed=lambda Z: embed(vgg, Z))
-        (out / name / "quality_benchmark.json").write_text(json.dumps(report, indent=1))
-        rows[name] = summary(report, seconds)
-        print(f"{name}: " + ", ".join(f"{k} {cell(v)}" for k, v in rows[name].items()), flush=True)
-        spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),  # after each: kept if cut off
-                         title=f"EmoDB {args.fold} training speakers: real beside each variant's segments")
-    base = rows[next(iter(rows))]["FD/floor clf"]
+    for name in variants:
+        for seed in seeds:
+            run = name if seed == 0 else f"{name} seed {seed}"  # seed 0 (the configs' own) keeps its folder
+            folder = out / (name if seed == 0 else f"{name}@seed{seed}")
+            started = time.perf_counter()
+            model = train_gan(X, y, len(labels), replace(VARIANTS[name], seed=seed), folder, args.device,
+                              class_names=labels, scaler=scaler, progress=False)
+            seconds = time.perf_counter() - started
+            report = quality_report(model, X, y, seed=0, X_test=X_test, y_test=y_test, embed=lambda Z: embed(vgg, Z))
+            (folder / "quality_benchmark.json").write_text(json.dumps(report, indent=1))
+            rows[run] = summary(report, seconds)
+            print(f"{run}: " + ", ".join(f"{k} {cell(v)}" for k, v in rows[run].items()), flush=True)
+            if seed == seeds[0]:  # the grid shows each variant's first seed; written after each, kept if cut off
+                models[name] = model
+                spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),
+                                 title=f"EmoDB {args.fold} training speakers: real beside each variant's segments")
+    if len(seeds) > 1:
+        for name in variants:
+            runs = [rows[name if seed == 0 else f"{name} seed {seed}"] for seed in seeds]
+            rows[f"{name} (mean of {len(seeds)} seeds)"] = {
+                k: all(r[k] for r in runs) if k == "usable" else float(np.mean([r[k] for r in runs])) for k in runs[0]}
+    base = rows[f"{variants[0]} (mean of {len(seeds)} seeds)" if len(seeds) > 1 else next(iter(rows))]["FD/floor clf"]
     keys = list(next(iter(rows.values())))
     print(f"\nEmoDB fold {args.fold}: {len(X)} training segments, {len(X_test)} test segments, {len(labels)} classes")
     print("| variant | " + " | ".join(keys) + " | FD/floor clf vs base |")
