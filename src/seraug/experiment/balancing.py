@@ -33,7 +33,7 @@ from seraug.augment import augment_waveforms, make_plan, undersample
 from seraug.features import LogMelConfig, invert_log_mel, segments_from_waveforms
 from seraug.folds import simulate_imbalance
 from seraug.gan import GANOverSampler, generate
-from seraug.gan.config import G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
+from seraug.gan.config import G_GLIDE_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 if TYPE_CHECKING:
@@ -111,9 +111,11 @@ TUNED_EXTRAS: dict[str, dict] = {
     "tuned": {},
     "texture": {"ae_texture_weight": TEXTURE_WEIGHT},
     "texture_fm": {"ae_texture_weight": TEXTURE_WEIGHT, "gan_texture_weight": G_TEXTURE_WEIGHT},
+    "glide": {"ae_texture_weight": TEXTURE_WEIGHT, "gan_texture_weight": G_TEXTURE_WEIGHT,
+              "gan_glide_weight": G_GLIDE_WEIGHT},
 }
 """The GAN strategies built on the preset's ``gan_tuned`` config: what each changes in it (``gan_tuned``,
-``gan_texture``, ``gan_texture_fm``)."""
+``gan_texture``, ``gan_texture_fm``, ``gan_glide``)."""
 
 
 def _gan(kind: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
@@ -161,6 +163,9 @@ BALANCERS: dict[str, Balancer] = {b.name: b for b in (
     Balancer("gan_texture_fm", "gan_texture whose G also matches the real segments' mean texture in fine-tuning "
              "(GANConfig.gan_texture_weight: feature matching on mel-axis modulation magnitudes)",
              partial(_gan, "texture_fm"), gan="proposed", needs_tuned=True),
+    Balancer("gan_glide", "gan_texture_fm whose G also matches the tilt of the real striations (GANConfig."
+             "gan_glide_weight: feature matching on 32 x 32 spectro-temporal modulation magnitudes)",
+             partial(_gan, "glide"), gan="proposed", needs_tuned=True),
 )}
 """Every strategy of ``seraug experiment``, by name."""
 

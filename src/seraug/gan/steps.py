@@ -212,9 +212,9 @@ def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.opti
     with autocast(x.device, amp):
         logits = discriminator(fake)
     g_loss = F.cross_entropy(logits.float(), conditioning)
-    matching = sum(weight * F.mse_loss(profile(fake.float()), profile(x.float())) for weight, profile in matching)
+    matched = sum(weight * F.mse_loss(profile(fake.float()), profile(x.float())) for weight, profile in matching)
     opt_g.zero_grad(set_to_none=True)
-    (g_loss + matching).backward()
+    (g_loss + matched).backward()
     opt_g.step()
     discriminator.requires_grad_(True)
     fooled = (logits.argmax(1) == conditioning).float().mean()
