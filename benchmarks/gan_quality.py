@@ -13,9 +13,9 @@ recall), diversity, striations, and GAN-train (a classifier trained on generated
 the test speakers, over the same classifier trained on real ones), the FD to the training segments of generated
 segments over that of as many held-out real ones of the test speakers (``gen/held``, in both embeddings: the
 learned one puts real speech of unseen speakers far above the real-halves floor, printed under the table),
-with the seconds the GAN took to train. With ``--seeds`` every variant trains once per GAN seed and the table
-adds each variant's mean over them. The first variant (its mean) is the baseline of the ``vs base`` column. Models, the classifier and one grid of real
-beside generated segments per class (``grid.png``) land in ``--out``; a re-run reuses finished models
+with the seconds the GAN took to train. With ``--seeds`` every variant trains once per GAN seed and the
+table adds each variant's mean over them. The first variant (its mean) is the baseline of the ``vs base``
+column. Models, the classifier and one grid of real beside generated segments per class (``grid.png``) land in ``--out``; a re-run reuses finished models
 (their ``GAN s`` is then the time to load them, not to train them).
 """
 
@@ -72,9 +72,9 @@ to its autoencoder's loss, weight 10, the best of ``benchmarks/gan_autoencoder.p
 ``+g-texture-1000`` adds to G's fine-tuning loss 1000 times the texture-profile difference of its fakes and
 the real batch (``GANConfig.gan_texture_weight``, :data:`seraug.gan.config.G_TEXTURE_WEIGHT`: the
 ``gan_texture_fm`` strategy); ``+g-rhythm-100`` also matches the time-axis modulations (onsets, pauses:
-``GANConfig.gan_rhythm_weight``, :data:`seraug.gan.config.G_RHYTHM_WEIGHT`), ``+g-glide-300`` instead the tilt of
-the striations (pitch contours: ``GANConfig.gan_glide_weight``, :data:`seraug.gan.config.G_GLIDE_WEIGHT`); ``bagan`` is the original BAGAN at
-the preset's size. ``paper-size`` and ``paper-size-bagan`` are the proposed GAN and BAGAN of the ``paper``
+``GANConfig.gan_rhythm_weight``, :data:`seraug.gan.config.G_RHYTHM_WEIGHT`), ``+g-glide-300`` instead the
+tilt of the striations (pitch contours: ``GANConfig.gan_glide_weight``, :data:`seraug.gan.config.G_GLIDE_WEIGHT`);
+``bagan`` is the original BAGAN at the preset's size. ``paper-size`` and ``paper-size-bagan`` are the proposed GAN and BAGAN of the ``paper``
 preset (width 1, the paper's 50 + 50 epochs), and ``+g-texture-1000-width-1`` is ``gan_texture_fm``'s recipe at
 width 1: runs for a GPU (``--device cuda``), to see what the CPU preset's small widths cost."""
 
@@ -154,7 +154,7 @@ def main() -> None:
     args = parser.parse_args()
     out, X, y, X_test, y_test, labels, scaler, vgg = fold_and_classifier(args)
     variants, seeds = args.variants.split(","), [int(s) for s in args.seeds.split(",")]
-    rows, models = {}, {}
+    rows, models, seed_rows = {}, {}, {name: [] for name in variants}
     for name in variants:
         for seed in seeds:
             run = name if seed == 0 else f"{name} seed {seed}"  # seed 0 (the configs' own) keeps its folder
@@ -166,14 +166,14 @@ def main() -> None:
             report = quality_report(model, X, y, seed=0, X_test=X_test, y_test=y_test, embed=lambda Z: embed(vgg, Z))
             (folder / "quality_benchmark.json").write_text(json.dumps(report, indent=1))
             rows[run] = summary(report, seconds)
+            seed_rows[name].append(rows[run])
             print(f"{run}: " + ", ".join(f"{k} {cell(v)}" for k, v in rows[run].items()), flush=True)
             if seed == seeds[0]:  # the grid shows each variant's first seed; written after each, kept if cut off
                 models[name] = model
                 spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),
                                  title=f"EmoDB {args.fold} training speakers: real beside each variant's segments")
     if len(seeds) > 1:
-        for name in variants:
-            runs = [rows[name if seed == 0 else f"{name} seed {seed}"] for seed in seeds]
+        for name, runs in seed_rows.items():
             rows[f"{name} (mean of {len(seeds)} seeds)"] = {
                 k: all(r[k] for r in runs) if k == "usable" else float(np.mean([r[k] for r in runs])) for k in runs[0]}
     base = rows[f"{variants[0]} (mean of {len(seeds)} seeds)" if len(seeds) > 1 else next(iter(rows))]["FD/floor clf"]

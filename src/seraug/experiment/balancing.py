@@ -107,12 +107,12 @@ def _signal(strategy: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: 
             plan["label"].value_counts())
 
 
+_TEXTURE_FM = {"ae_texture_weight": TEXTURE_WEIGHT, "gan_texture_weight": G_TEXTURE_WEIGHT}
 TUNED_EXTRAS: dict[str, dict] = {
     "tuned": {},
     "texture": {"ae_texture_weight": TEXTURE_WEIGHT},
-    "texture_fm": {"ae_texture_weight": TEXTURE_WEIGHT, "gan_texture_weight": G_TEXTURE_WEIGHT},
-    "glide": {"ae_texture_weight": TEXTURE_WEIGHT, "gan_texture_weight": G_TEXTURE_WEIGHT,
-              "gan_glide_weight": G_GLIDE_WEIGHT},
+    "texture_fm": _TEXTURE_FM,
+    "glide": _TEXTURE_FM | {"gan_glide_weight": G_GLIDE_WEIGHT},
 }
 """The GAN strategies built on the preset's ``gan_tuned`` config: what each changes in it (``gan_tuned``,
 ``gan_texture``, ``gan_texture_fm``, ``gan_glide``)."""
