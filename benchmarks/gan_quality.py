@@ -10,7 +10,8 @@ embedding. Each variant is then scored by :func:`seraug.gan.quality_report` agai
 segments and the fold's two held-out test speakers: per class the Fréchet distance over its real-halves
 floor in the band-statistics and in the VGG19 embedding, GAN-test (generated recognised minus real
 recall), diversity, striations, and GAN-train (a classifier trained on generated segments only, tested on
-the test speakers, over the same classifier trained on real ones), the FD to the training segments of generated
+the test speakers, over the same classifier trained on real ones), the share of voiced frames and the pitch motion
+between them (generated over real, :func:`seraug.gan.quality.pitch_statistics`), the FD to the training segments of generated
 segments over that of as many held-out real ones of the test speakers (``gen/held``, in both embeddings: the
 learned one puts real speech of unseen speakers far above the real-halves floor, printed under the table),
 with the seconds the GAN took to train. With ``--seeds`` every variant trains once per GAN seed and the
@@ -35,7 +36,7 @@ from seraug.experiment import PRESETS
 from seraug.feature_store import extract_features
 from seraug.folds import make_folds
 from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan
-from seraug.gan.config import G_GLIDE_WEIGHT, G_RHYTHM_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
+from seraug.gan.config import AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_RHYTHM_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 PAPER = PRESETS["cpu"].gan
@@ -59,6 +60,7 @@ VARIANTS: dict[str, GANConfig] = {
     "+g-texture-1000": TEXTURE_FM,
     "+g-rhythm-100": replace(TEXTURE_FM, gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "+g-glide-300": replace(TEXTURE_FM, gan_glide_weight=G_GLIDE_WEIGHT),
+    "+source-filter": replace(TEXTURE_FM, g_output="source_filter", ae_pitch_weight=AE_PITCH_WEIGHT),
     "bagan": replace(PAPER, arch="bagan"),
     "paper-size": PRESETS["paper"].gan,  # the paper's settings at the paper preset's size (a GPU's work)
     "paper-size-bagan": replace(PRESETS["paper"].gan, arch="bagan"),
@@ -74,6 +76,9 @@ the real batch (``GANConfig.gan_texture_weight``, :data:`seraug.gan.config.G_TEX
 ``gan_texture_fm`` strategy); ``+g-rhythm-100`` also matches the time-axis modulations (onsets, pauses:
 ``GANConfig.gan_rhythm_weight``, :data:`seraug.gan.config.G_RHYTHM_WEIGHT`), ``+g-glide-300`` instead the
 tilt of the striations (pitch contours: ``GANConfig.gan_glide_weight``, :data:`seraug.gan.config.G_GLIDE_WEIGHT`);
+``+source-filter`` is ``+g-texture-1000`` whose G draws its segments as the harmonics of a pitch contour
+(``GANConfig.g_output``, :mod:`seraug.gan.source_filter`), its autoencoder told the real segments' pitch
+(``GANConfig.ae_pitch_weight``);
 ``bagan`` is the original BAGAN at the preset's size. ``paper-size`` and ``paper-size-bagan`` are the proposed GAN and BAGAN of the ``paper``
 preset (width 1, the paper's 50 + 50 epochs), and ``+g-texture-1000-width-1`` is ``gan_texture_fm``'s recipe at
 width 1: runs for a GPU (``--device cuda``), to see what the CPU preset's small widths cost."""
@@ -111,6 +116,8 @@ def summary(report: dict, seconds: float) -> dict:
         "GAN-test gap": float(np.mean([c["recognition_rate"] - c["real_recall_cv"] for c in classes])),
         "diversity": report["mean"]["diversity_ratio"],
         "striations": report["mean"]["striation_ratio"],
+        "voiced": report["mean"]["voiced_ratio"],
+        "pitch motion": report["mean"]["pitch_motion_ratio"],
         "GAN-train": report["gan_train"]["band statistics"]["ratio"],
         "GAN-train clf": report["gan_train"]["classifier"]["ratio"],
         "gen/held": over_held("band statistics"),

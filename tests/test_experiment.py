@@ -242,7 +242,8 @@ def test_one_strategy_vocabulary_and_balancers_declare_their_needs(tmp_path):
     assert [n for n, b in BALANCERS.items() if b.needs_noise] == ["sa", "sar", "sar_m", "sar_b"]
     assert {n: b.gan for n, b in BALANCERS.items() if b.gan} == {"gan": "proposed", "bagan": "bagan",
                                                                   "gan_tuned": "proposed", "gan_texture": "proposed",
-                                                                  "gan_texture_fm": "proposed", "gan_glide": "proposed"}
+                                                                  "gan_texture_fm": "proposed", "gan_glide": "proposed",
+                                                                  "gan_source_filter": "proposed"}
     with pytest.warns(DeprecationWarning, match="'none' is now called 'imbalanced'"):
         config = ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), strategies=["SAR_S", "none", "CP", "under"])
     assert config.strategies == ["sar_s", "imbalanced", "cp", "under1.0"]  # seraug augment's spellings work too
@@ -250,10 +251,13 @@ def test_one_strategy_vocabulary_and_balancers_declare_their_needs(tmp_path):
         ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), strategies=["SAR_B"])
 
 
+GAN_TUNED_STRATEGIES = ("gan_tuned", "gan_texture", "gan_texture_fm", "gan_glide", "gan_source_filter")
+
+
 def test_gan_tuned_and_its_texture_variants_train_the_presets_tuned_config_and_are_refused_without_one(
         tmp_path, emodb_root, monkeypatch):
     import seraug.experiment.balancing as balancing
-    from seraug.gan.config import G_GLIDE_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
+    from seraug.gan.config import AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
 
     trained = {}
 
@@ -266,22 +270,24 @@ def test_gan_tuned_and_its_texture_variants_train_the_presets_tuned_config_and_a
     tuned = replace(TINY, gan_tuned=GANConfig(width=1 / 32, dropout=0.0, ae_lr=1e-3, gan_lr=1e-4, ae_epochs=1,
                                               gan_epochs=1))
     config = tiny(tmp_path / "run", root=str(emodb_root), protocol="table3", reduce=None,
-                  strategies=["gan_tuned", "gan_texture", "gan_texture_fm", "gan_glide"], classes="anger,sadness", preset=tuned,
+                  strategies=[*GAN_TUNED_STRATEGIES], classes="anger,sadness", preset=tuned,
                   max_folds=1)
     run_experiment(config, progress=False)
     saved = json.loads((tmp_path / "run" / "config.json").read_text())["sizes"]
     assert saved["gan_tuned"]["dropout"] == 0.0 and saved["gan"]["dropout"] == 0.2  # both recorded, each its own
-    for strategy in ("gan_tuned", "gan_texture", "gan_texture_fm", "gan_glide"):
+    for strategy in GAN_TUNED_STRATEGIES:
         assert len(list((tmp_path / "run" / "cells").glob(f"*__{strategy}__seed*.json"))) == 1
         assert (tmp_path / "run" / "examples" / strategy / "grid.png").exists()
     # gan_texture: gan_tuned's config, its autoencoder trained with the texture term; gan_texture_fm: and its G;
-    # gan_glide: and G's glide term
-    assert sorted((c.ae_texture_weight, c.gan_texture_weight, c.gan_glide_weight) for c in trained.values()) == [
-        (0.0, 0.0, 0.0), (TEXTURE_WEIGHT, 0.0, 0.0), (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0),
-        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, G_GLIDE_WEIGHT)]
-    assert all(c == replace(trained[0], ae_texture_weight=c.ae_texture_weight, gan_texture_weight=c.gan_texture_weight,
-                            gan_glide_weight=c.gan_glide_weight) for c in trained.values())
-    for strategy in ("gan_tuned", "gan_texture", "gan_texture_fm", "gan_glide"):
+    # gan_glide: and G's glide term; gan_source_filter: gan_texture_fm's with G's source-filter layer and the pitch term
+    changed = ("ae_texture_weight", "gan_texture_weight", "gan_glide_weight", "g_output", "ae_pitch_weight")
+    assert sorted(tuple(getattr(c, name) for name in changed) for c in trained.values()) == [
+        (0.0, 0.0, 0.0, "image", 0.0), (TEXTURE_WEIGHT, 0.0, 0.0, "image", 0.0),
+        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "image", 0.0), (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "source_filter",
+                                                                AE_PITCH_WEIGHT),
+        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, G_GLIDE_WEIGHT, "image", 0.0)]
+    assert all(c == replace(trained[0], **{name: getattr(c, name) for name in changed}) for c in trained.values())
+    for strategy in GAN_TUNED_STRATEGIES:
         with pytest.raises(ValueError, match=f"{strategy} has no measured settings at this preset"):
             tiny(tmp_path / "other", strategies=[strategy])  # TINY has no gan_tuned
 

@@ -150,8 +150,9 @@ def test_quality_report_per_class_and_collapse_flag(raw, resampled):
     for c in report["classes"].values():
         assert c["frechet_distance"] >= 0 and 0 <= c["recognition_rate"] <= 1 and c["n_generated"] == 12
         assert c["striations_real"] > 0 and c["striation_ratio"] < USABLE["striations"]  # 1 + 1 epochs: no harmonics
+        assert c["pitch_real"]["voiced"] > 0 and 0 <= c["pitch_generated"]["voiced"] <= 1
     assert any("no harmonic striations" in p for p in report["problems"])
-    assert "anger" in format_report(report)
+    assert "anger" in format_report(report) and "pitch motion" in format_report(report)
     # The verdict names every bar it checked, GAN-train included when it was measured.
     passed = {**report, "problems": [], "gan_train": {"band statistics": {"uar_generated": 0.5, "uar_real": 0.6,
                                                                          "ratio": 0.83}}}

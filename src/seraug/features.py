@@ -86,7 +86,7 @@ class LogMelConfig:
 
 
 @functools.lru_cache(maxsize=8)
-def _mel_basis(config: LogMelConfig, device: torch.device) -> torch.Tensor:
+def mel_filters(config: LogMelConfig, device: torch.device) -> torch.Tensor:
     """Slaney-normalised mel filters from librosa, shape ``(n_mels, n_fft // 2 + 1)``; built once per config."""
     basis = librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels)
     return torch.from_numpy(basis).to(device)
@@ -131,7 +131,7 @@ def log_mel(
     device = resolve_device(device)
     max_batch_samples = max_batch_samples or (1 << 24 if device.type == "cuda" else 1 << 18)
     lengths = np.array([len(w) for w in waveforms])
-    basis_t = _mel_basis(config, device).T.contiguous()
+    basis_t = mel_filters(config, device).T.contiguous()
     window = torch.hann_window(config.n_fft, periodic=True, device=device)
     half = config.n_fft // 2
     out: list[np.ndarray | None] = [None] * len(waveforms)

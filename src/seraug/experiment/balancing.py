@@ -33,7 +33,7 @@ from seraug.augment import augment_waveforms, make_plan, undersample
 from seraug.features import LogMelConfig, invert_log_mel, segments_from_waveforms
 from seraug.folds import simulate_imbalance
 from seraug.gan import GANOverSampler, generate
-from seraug.gan.config import G_GLIDE_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
+from seraug.gan.config import AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 if TYPE_CHECKING:
@@ -113,9 +113,10 @@ TUNED_EXTRAS: dict[str, dict] = {
     "texture": {"ae_texture_weight": TEXTURE_WEIGHT},
     "texture_fm": _TEXTURE_FM,
     "glide": _TEXTURE_FM | {"gan_glide_weight": G_GLIDE_WEIGHT},
+    "source_filter": _TEXTURE_FM | {"g_output": "source_filter", "ae_pitch_weight": AE_PITCH_WEIGHT},
 }
 """The GAN strategies built on the preset's ``gan_tuned`` config: what each changes in it (``gan_tuned``,
-``gan_texture``, ``gan_texture_fm``, ``gan_glide``)."""
+``gan_texture``, ``gan_texture_fm``, ``gan_glide``, ``gan_source_filter``)."""
 
 
 def _gan(kind: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
@@ -133,8 +134,8 @@ def _gan(kind: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxS
         config = replace(sizes.gan_tuned, **TUNED_EXTRAS[kind])
     else:
         config = replace(sizes.gan, arch=kind)
-    sampler = GANOverSampler(config=config, random_state=cell.seed,
-                             device=data.config.device, out_dir=work / "gan" if work else None)
+    sampler = GANOverSampler(config=config, random_state=cell.seed, device=data.config.device,
+                             out_dir=work / "gan" if work else None, features=data.feature_config)
     X_out, y_out = sampler.fit_resample(X, y)
     examples = Path(data.config.out) / "examples"
     if not (examples / cell.strategy).exists():
@@ -166,6 +167,9 @@ BALANCERS: dict[str, Balancer] = {b.name: b for b in (
     Balancer("gan_glide", "gan_texture_fm whose G also matches the tilt of the real striations (GANConfig."
              "gan_glide_weight: feature matching on 32 x 32 spectro-temporal modulation magnitudes)",
              partial(_gan, "glide"), gan="proposed", needs_tuned=True),
+    Balancer("gan_source_filter", "gan_texture_fm whose G draws each segment as the harmonics of a pitch contour "
+             "under smooth envelopes (GANConfig.g_output='source_filter'), its autoencoder told the real pitch",
+             partial(_gan, "source_filter"), gan="proposed", needs_tuned=True),
 )}
 """Every strategy of ``seraug experiment``, by name."""
 

@@ -89,8 +89,9 @@ class GANModel:
                 raise FileNotFoundError(f"{directory}: not a trained GAN model ({name} missing)")
         meta = json.loads((directory / "model.json").read_text())
         config = GANConfig.from_dict(meta["config"])
+        features = LogMelConfig.from_dict(meta["features"]) if meta["features"] else None
         nets = build(config.arch, len(meta["class_names"]), config.width, config.latent_dim, config.hidden,
-                     config.dropout, config.leaky_slope)
+                     config.dropout, config.leaky_slope, config.g_output, features)
         weights = torch.load(directory / "weights.pt", map_location="cpu", weights_only=True)
         nets.generator.load_state_dict(weights["generator"])
         nets.discriminator.load_state_dict(weights["discriminator"])
@@ -100,8 +101,7 @@ class GANModel:
             config, list(meta["class_names"]), nets.generator.to(device).eval(),
             nets.discriminator.to(device).eval(), gaussians,
             MinMaxScaler.from_dict(meta["scaler"]) if meta["scaler"] else None,
-            LogMelConfig.from_dict(meta["features"]) if meta["features"] else None,
-            meta.get("speakers"),
+            features, meta.get("speakers"),
         )
 
 

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from seraug.errors import ConfigError
 
 ARCHS = ("proposed", "bagan")
+G_OUTPUTS = ("image", "source_filter")
+"""G's last layer (``GANConfig.g_output``): the paper's convolution to the image, or :mod:`seraug.gan.source_filter`."""
 """``proposed``: the paper's Fig. 1 network (Sections 2.2-2.4). ``bagan``: the original BAGAN of
 Mariani et al. (2018) that the paper's Fig. 2a compares against (what it keeps and where it deviates:
 :mod:`seraug.gan.models`)."""
@@ -43,7 +45,13 @@ G_GLIDE_WEIGHT = 300.0
 held level for 0.8 s (what G draws) differ from the real ones by about 1.7e-3 in the glide term's squared
 difference, so at 300 the term is then about a third of G's cross-entropy."""
 
-LATER_FIELDS = {"ae_texture_weight": 0.0, "gan_texture_weight": 0.0, "gan_rhythm_weight": 0.0, "gan_glide_weight": 0.0}
+AE_PITCH_WEIGHT = 1.0
+"""The ``ae_pitch_weight`` of the ``gan_source_filter`` strategy, set by scale: a contour a semitone off in every
+voiced frame then costs about 0.007, a fifth of the autoencoder's mean squared error at the end of its training
+(0.03-0.04), and one an octave off 1, far above it: octave errors are what the term must rule out."""
+
+LATER_FIELDS = {"ae_texture_weight": 0.0, "gan_texture_weight": 0.0, "gan_rhythm_weight": 0.0, "gan_glide_weight": 0.0,
+                "g_output": "image", "ae_pitch_weight": 0.0}
 """Fields added after run folders were written, each with the value that behaves as before it existed.
 :func:`seraug.experiment.settings_hash` leaves a field out at that value, so those folders' finished
 cells still match new runs of the same settings, and :mod:`seraug.gan.train` resumes their checkpoints."""
@@ -84,6 +92,14 @@ class GANConfig:
         "magnitude spectra along the mel axis of 32-band tiles (seraug.gan.steps.texture_loss). The MSE alone "
         "teaches the decoder to blur the harmonics whose bands the code does not pin; the magnitudes do not care "
         "where the stripes lie, so above 1 the decoder draws them (0 = the paper's MSE alone)"))
+    g_output: str = field(default="image", metadata=_doc(
+        "G's last layer (proposed arch): image (the paper: a 3x3 convolution to one channel and tanh) or "
+        "source_filter (ours: a pitch contour whose harmonics, through smooth harmonic and noise envelopes, make "
+        "the segment; seraug.gan.source_filter), so the striations follow the pitch as in speech"))
+    ae_pitch_weight: float = field(default=0.0, metadata=_doc(
+        "with --g-output source_filter: weight of a pitch term in the autoencoder's loss, the squared error in "
+        "octaves between G's pitch contour and the pitch read off the real segment it reconstructs "
+        "(seraug.gan.source_filter.mel_pitch), in voiced frames; so the code carries the pitch contour (0 = off)"))
     gan_epochs: int = field(default=50, metadata=_doc("epochs of step (c), GAN fine-tuning (not stated)"))
     gan_lr: float | None = field(default=None, metadata=_doc(
         "Adam learning rate of G and D in fine-tuning; default per arch: proposed 1e-6 (paper), bagan 5e-5 "
@@ -143,6 +159,12 @@ class GANConfig:
                 raise bad(name, "must be positive")
         if self.gan_lr is not None and not self.gan_lr > 0:
             raise bad("gan_lr", "must be positive (or None for the arch's default)")
+        if self.g_output not in G_OUTPUTS:
+            raise bad("g_output", f"must be one of {', '.join(G_OUTPUTS)}")
+        if self.g_output != "image" and self.arch != "proposed":
+            raise bad("g_output", "only the proposed arch has another output layer; bagan keeps its own")
+        if self.ae_pitch_weight and self.g_output != "source_filter":
+            raise bad("ae_pitch_weight", "needs g_output='source_filter' (only that G draws a pitch contour)")
         for name in ("latent_dim", "hidden"):
             if getattr(self, name) < 1:
                 raise bad(name, "must be at least 1")
@@ -155,7 +177,7 @@ class GANConfig:
             if not 0 <= getattr(self, name) < 1:
                 raise bad(name, "must be in [0, 1)")
         for name in ("leaky_slope", "r1_gamma", "ae_texture_weight", "gan_texture_weight", "gan_rhythm_weight",
-                     "gan_glide_weight"):
+                     "gan_glide_weight", "ae_pitch_weight"):
             if getattr(self, name) < 0:
                 raise bad(name, "must not be negative")
 

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from seraug.errors import DataError
+from seraug.features import LogMelConfig
 from seraug.gan.bundle import GANModel, generate
 from seraug.gan.config import GANConfig
 from seraug.gan.models import IMAGE_SIZE
@@ -47,6 +48,9 @@ class GANOverSampler(BaseEstimator):
             from numpy's global random state at each ``fit_resample``; a ``np.random.RandomState``
             draws the seed from it. The seed used is kept in ``seed_``.
         device: torch device, ``"auto"`` = CUDA when available.
+        features: the log-mel front end that made ``X``, stored in a trained model (so its samples can be
+            turned into audio); a source-filter G (``GANConfig.g_output``) is built for it. None: unknown,
+            the default :class:`~seraug.features.LogMelConfig` for such a G.
         progress: show training progress.
 
     Attributes (after ``fit_resample``):
@@ -59,11 +63,11 @@ class GANOverSampler(BaseEstimator):
                  ae_epochs: int | None = None, gan_epochs: int | None = None, config: GANConfig | None = None,
                  model: GANModel | str | Path | None = None, out_dir: str | Path | None = None,
                  random_state: int | np.random.RandomState | None = None, device: str = "auto",
-                 progress: bool = False) -> None:
+                 features: LogMelConfig | None = None, progress: bool = False) -> None:
         self.sampling_strategy = sampling_strategy
         self.arch, self.width, self.ae_epochs, self.gan_epochs = arch, width, ae_epochs, gan_epochs
         self.config, self.model, self.out_dir = config, model, out_dir
-        self.random_state, self.device, self.progress = random_state, device, progress
+        self.random_state, self.device, self.features, self.progress = random_state, device, features, progress
 
     def _seed(self) -> int:
         """``random_state`` as one int seed (see the class docstring)."""
@@ -108,4 +112,5 @@ class GANOverSampler(BaseEstimator):
     def _train(self, X_normalised: np.ndarray, y: np.ndarray) -> GANModel:
         classes, y_int = np.unique(y, return_inverse=True)
         return train_gan(X_normalised, y_int, len(classes), self._config(), self.out_dir, self.device,
-                         class_names=[str(c) for c in classes], scaler=self.scaler_, progress=self.progress)
+                         class_names=[str(c) for c in classes], scaler=self.scaler_, features=self.features,
+                         progress=self.progress)

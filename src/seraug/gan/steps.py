@@ -119,14 +119,19 @@ Profile = Callable[[torch.Tensor], torch.Tensor]
 
 
 def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torch.optim.Optimizer,
-                     x: torch.Tensor, amp: bool = False, loss_fn: ReconstructionLoss = F.mse_loss) -> torch.Tensor:
+                     x: torch.Tensor, amp: bool = False, loss_fn: ReconstructionLoss = F.mse_loss,
+                     pitch_weight: float = 0.0) -> torch.Tensor:
     """One Adam step on the reconstruction loss of a batch ``x`` ``(B, 1, 128, 128)``; returns the loss (0-d).
 
     ``loss_fn(reconstruction, x)``: the paper's mean squared error unless a diagnosis asks for another
-    (:func:`seraug.gan.train.train_autoencoder`)."""
+    (:func:`seraug.gan.train.train_autoencoder`). ``pitch_weight`` > 0 (a G with a source-filter head only)
+    adds that times the head's :meth:`~seraug.gan.source_filter.SourceFilterHead.pitch_loss`: G's pitch contour
+    against the pitch of ``x``."""
     with autocast(x.device, amp):
-        reconstruction = generator(encoder(x))
+        reconstruction, f0 = generator.decode(encoder(x))
     loss = loss_fn(reconstruction.float(), x.float())
+    if pitch_weight:
+        loss = loss + pitch_weight * generator.head.pitch_loss(f0, x)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

@@ -102,7 +102,7 @@ class _Run:
     """The mutable state of one training run: networks, optimisers, phase, epoch, history."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, class_names: list[str], config: GANConfig,
-                 out_dir: Path | None, device: torch.device, progress: bool) -> None:
+                 out_dir: Path | None, device: torch.device, progress: bool, features: LogMelConfig | None = None) -> None:
         self.config, self.device, self.out_dir = config, device, out_dir
         self.class_names, self.n_classes = class_names, len(class_names)
         self.amp = config.amp and bf16_available(device)
@@ -112,7 +112,7 @@ class _Run:
         self.labels = torch.from_numpy(y).to(device)
         torch.manual_seed(config.seed)  # weight initialisation
         self.nets = build(config.arch, self.n_classes, config.width, config.latent_dim, config.hidden,
-                          config.dropout, config.leaky_slope)
+                          config.dropout, config.leaky_slope, config.g_output, features)
         for net in self.nets:
             net.to(device, memory_format=self.memory_format)
         self.encoder, self.generator, self.discriminator = self.nets
@@ -174,7 +174,7 @@ class _Run:
         total, batches = torch.zeros((), device=self.device), self.batches(rng)
         for idx in batches:
             total += autoencoder_step(self.encoder, self.generator, self.opt_ae, self.data[idx], self.amp,
-                                      self.reconstruction_loss)
+                                      self.reconstruction_loss, self.config.ae_pitch_weight)
         loss = float(total) / len(batches)
         if not math.isfinite(loss):
             raise _Diverged(f"autoencoder loss is {loss}")
@@ -385,7 +385,8 @@ def train_gan(
             installed) and the final model. An unfinished run there is resumed; None keeps all in memory.
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
         class_names: names of the K classes (default ``"0"``..``"K-1"``).
-        scaler, features: stored in the model, so it can map samples back to dB and audio.
+        scaler, features: stored in the model, so it can map samples back to dB and audio; a source-filter G
+            (``config.g_output``) is built for the front end ``features`` (default: :class:`LogMelConfig`).
         speakers: the speakers of ``X``, recorded in the model (``model.json``) against speaker leakage.
         progress: show a progress bar over epochs.
 
@@ -407,7 +408,7 @@ def train_gan(
     cuda = device.type == "cuda"
     autotune = torch.backends.cudnn.flags(enabled=True, benchmark=True) if cuda else contextlib.nullcontext()
     with torch.random.fork_rng(devices=[device] if cuda else []), autotune:
-        run = _Run(X, y, class_names, config, out, device, progress)
+        run = _Run(X, y, class_names, config, out, device, progress, features)
         total = config.ae_epochs + config.gan_epochs
         try:
             if not run.resume():
