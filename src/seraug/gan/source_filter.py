@@ -56,6 +56,13 @@ def _gaussian(sigma: float) -> torch.Tensor:
     return kernel / kernel.sum()
 
 
+def _smooth(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Rows ``x`` ``(N, 1, L)`` convolved with ``kernel``, their end values repeated beyond the ends (not zeros,
+    which would darken a segment's edges)."""
+    pad = len(kernel) // 2
+    return F.conv1d(F.pad(x, (pad, pad), mode="replicate"), kernel[None, None])
+
+
 def harmonic_comb(f0: torch.Tensor, filters: torch.Tensor, bin_hz: float, lobe_hz: float = LOBE_HZ) -> torch.Tensor:
     """Mel spectrum of a harmonic series on ``f0`` ``(B, T)`` Hz, relative to flat noise of the same power: ``(B, M, T)``.
 
@@ -122,13 +129,9 @@ class SourceFilterHead(nn.Module):
             features = features.float()
             envelopes = self.envelopes(features)  # (B, 2, M, T)
             b, _, m, t = envelopes.shape
-            along_mel = envelopes.permute(0, 1, 3, 2).reshape(-1, 1, m)
-            pad = len(self.mel_kernel) // 2
-            along_mel = F.conv1d(F.pad(along_mel, (pad, pad), mode="replicate"), self.mel_kernel[None, None])
+            along_mel = _smooth(envelopes.permute(0, 1, 3, 2).reshape(-1, 1, m), self.mel_kernel)
             h, n = along_mel.reshape(b, 2, t, m).permute(0, 1, 3, 2).unbind(dim=1)
-            contour = self.pitch(features.flatten(1, 2))  # (B, C * M, T) -> (B, 1, T)
-            pad = len(self.time_kernel) // 2
-            contour = F.conv1d(F.pad(contour, (pad, pad), mode="replicate"), self.time_kernel[None, None])[:, 0]
+            contour = _smooth(self.pitch(features.flatten(1, 2)), self.time_kernel)[:, 0]  # (B, C * M, T) -> (B, T)
             low, high = F0_RANGE
             f0 = low * (high / low) ** torch.sigmoid(contour)
             comb = harmonic_comb(f0, self.filters, self.bin_hz)
