@@ -16,7 +16,8 @@ segments over that of as many held-out real ones of the test speakers (``gen/hel
 learned one puts real speech of unseen speakers far above the real-halves floor, printed under the table),
 with the seconds the GAN took to train. With ``--seeds`` every variant trains once per GAN seed and the
 table adds each variant's mean over them. The first variant (its mean) is the baseline of the ``vs base``
-column. Models, the classifier and one grid of real beside generated segments per class (``grid.png``) land in ``--out``; a re-run reuses finished models
+column. Models, the classifier and one grid of real beside generated segments per class (``grid.png``, and
+``grid-zoom.png`` with one segment each, its lowest 64 bands and first 1.6 s) land in ``--out``; a re-run reuses finished models
 (their ``GAN s`` is then the time to load them, not to train them).
 """
 
@@ -39,6 +40,8 @@ from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogra
 from seraug.gan.config import AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_RHYTHM_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
 from seraug.normalise import MinMaxScaler
 
+ZOOM = (64, 64)
+"""Bands and frames of ``grid-zoom.png``: up to 1.7 kHz and 1.6 s, where a voice's harmonics are resolved."""
 PAPER = PRESETS["cpu"].gan
 NO_DROPOUT = replace(PAPER, dropout=0.0)
 FAST_AE = replace(NO_DROPOUT, ae_lr=1e-3)
@@ -61,6 +64,8 @@ VARIANTS: dict[str, GANConfig] = {
     "+g-rhythm-100": replace(TEXTURE_FM, gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "+g-glide-300": replace(TEXTURE_FM, gan_glide_weight=G_GLIDE_WEIGHT),
     "+source-filter": replace(TEXTURE_FM, g_output="source_filter", ae_pitch_weight=AE_PITCH_WEIGHT),
+    "+source-filter-rhythm-100": replace(TEXTURE_FM, g_output="source_filter", ae_pitch_weight=AE_PITCH_WEIGHT,
+                                         gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "bagan": replace(PAPER, arch="bagan"),
     "paper-size": PRESETS["paper"].gan,  # the paper's settings at the paper preset's size (a GPU's work)
     "paper-size-bagan": replace(PRESETS["paper"].gan, arch="bagan"),
@@ -78,7 +83,8 @@ the real batch (``GANConfig.gan_texture_weight``, :data:`seraug.gan.config.G_TEX
 tilt of the striations (pitch contours: ``GANConfig.gan_glide_weight``, :data:`seraug.gan.config.G_GLIDE_WEIGHT`);
 ``+source-filter`` is ``+g-texture-1000`` whose G draws its segments as the harmonics of a pitch contour
 (``GANConfig.g_output``, :mod:`seraug.gan.source_filter`), its autoencoder told the real segments' pitch
-(``GANConfig.ae_pitch_weight``);
+(``GANConfig.ae_pitch_weight``), and ``+source-filter-rhythm-100`` adds ``+g-rhythm-100``'s term to it (its
+segments lacked onsets and pauses);
 ``bagan`` is the original BAGAN at the preset's size. ``paper-size`` and ``paper-size-bagan`` are the proposed GAN and BAGAN of the ``paper``
 preset (width 1, the paper's 50 + 50 epochs), and ``+g-texture-1000-width-1`` is ``gan_texture_fm``'s recipe at
 width 1: runs for a GPU (``--device cuda``), to see what the CPU preset's small widths cost."""
@@ -179,6 +185,9 @@ def main() -> None:
                 models[name] = model
                 spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),
                                  title=f"EmoDB {args.fold} training speakers: real beside each variant's segments")
+                spectrogram_grid(out / "grid-zoom.png", real_and_generated(models, X, y, labels, n=1), crop=ZOOM,
+                                 title=f"EmoDB {args.fold}, lowest {ZOOM[0]} mel bands (to 1.7 kHz), first 1.6 s: "
+                                       "real beside each variant's segments")
     if len(seeds) > 1:
         for name, runs in seed_rows.items():
             rows[f"{name} (mean of {len(seeds)} seeds)"] = {
@@ -198,7 +207,7 @@ def main() -> None:
         ratios = [c["heldout"][space]["real"] / c[floor] for c in classes]
         print(f"held-out real segments over the real-halves floor in {space}: {np.mean(ratios):.1f} (class mean; "
               + ", ".join(f"{name} {r:.1f}" for name, r in zip(report["classes"], ratios)) + ")")
-    print(f"wrote {out / 'grid.png'}")
+    print(f"wrote {out / 'grid.png'} and {out / 'grid-zoom.png'}")
 
 
 if __name__ == "__main__":

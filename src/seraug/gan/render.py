@@ -30,7 +30,7 @@ def real_and_generated(models: dict[str, GANModel], X: np.ndarray, y: np.ndarray
 
 
 def spectrogram_grid(path: str | Path, columns: dict[str, dict[str, np.ndarray]], title: str = "",
-                     features: LogMelConfig = LogMelConfig()) -> None:
+                     features: LogMelConfig = LogMelConfig(), crop: tuple[int, int] | None = None) -> None:
     """Write a PNG: one row per class, for each column group its segments side by side.
 
     Args:
@@ -40,6 +40,8 @@ def spectrogram_grid(path: str | Path, columns: dict[str, dict[str, np.ndarray]]
         title: figure title.
         features: the front end the segments came from, for the axes: time in seconds (frames x hop)
             and the mel bands' centre frequencies in Hz.
+        crop: ``(bands, frames)``: draw only the lowest ``bands`` mel bands of the first ``frames`` frames, e.g.
+            ``(64, 64)``: up to 1.7 kHz and 1.6 s, where a voice's harmonics are resolved and their bends show.
 
     Segments are drawn as images with the lowest mel band at the bottom, time left to right, on a fixed
     [-1, 1] colour scale, so saturated regions (the paper's Fig. 2a) show as flat colour.
@@ -50,9 +52,10 @@ def spectrogram_grid(path: str | Path, columns: dict[str, dict[str, np.ndarray]]
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    seconds = features.segment_frames * features.hop_ms / 1000
+    n_bands, n_frames = crop or (features.n_mels, features.segment_frames)
+    seconds = n_frames * features.hop_ms / 1000
     centres = librosa.mel_frequencies(n_mels=features.n_mels + 2, fmax=features.sample_rate / 2)[1:-1]
-    bands = np.linspace(0, features.n_mels - 1, 4).round().astype(int)
+    bands = np.linspace(0, n_bands - 1, 4).round().astype(int)
 
     groups = list(columns)
     classes = list(columns[groups[0]])
@@ -70,8 +73,8 @@ def spectrogram_grid(path: str | Path, columns: dict[str, dict[str, np.ndarray]]
                 ax.set_yticks(bands + 0.5 if g == 0 and i == 0 else [],
                               [f"{centres[b]:.0f}" for b in bands] if g == 0 and i == 0 else [], fontsize=6)
                 if i < len(images):
-                    ax.imshow(images[i], origin="lower", aspect="auto", cmap="magma", vmin=-1, vmax=1,
-                              extent=(0, seconds, 0, features.n_mels))
+                    ax.imshow(images[i][:n_bands, :n_frames], origin="lower", aspect="auto", cmap="magma",
+                              vmin=-1, vmax=1, extent=(0, seconds, 0, n_bands))
                 else:
                     ax.axis("off")
                 if row == 0 and i == 0:
