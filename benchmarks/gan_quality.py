@@ -186,8 +186,7 @@ def main() -> None:
                 spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),
                                  title=f"EmoDB {args.fold} training speakers: real beside each variant's segments")
                 spectrogram_grid(out / "grid-zoom.png", real_and_generated(models, X, y, labels, n=1), crop=ZOOM,
-                                 title=f"EmoDB {args.fold}, lowest {ZOOM[0]} mel bands (to 1.7 kHz), first 1.6 s: "
-                                       "real beside each variant's segments")
+                                 title=f"EmoDB {args.fold}: lowest {ZOOM[0]} mel bands (to 1.7 kHz), first 1.6 s")
     if len(seeds) > 1:
         for name, runs in seed_rows.items():
             rows[f"{name} (mean of {len(seeds)} seeds)"] = {

@@ -61,7 +61,7 @@ def spectrogram_grid(path: str | Path, columns: dict[str, dict[str, np.ndarray]]
     classes = list(columns[groups[0]])
     per_group = max(len(a) for g in groups for a in columns[g].values())
     fig, axes = plt.subplots(len(classes), len(groups) * per_group, squeeze=False,
-                             figsize=(max(5.0, 1.3 * len(groups) * per_group), 1.4 * len(classes) + 0.9))
+                             figsize=(max(5.0, 1.3 * len(groups) * per_group, 2.7 * len(groups)), 1.4 * len(classes) + 0.9))
     for row, name in enumerate(classes):
         for g, group in enumerate(groups):
             images = columns[group].get(name, [])
@@ -79,7 +79,7 @@ def spectrogram_grid(path: str | Path, columns: dict[str, dict[str, np.ndarray]]
                     ax.axis("off")
                 if row == 0 and i == 0:
                     ax.set_title("real segments" if group == "real" else f"generated: {group}", loc="left",
-                                 fontsize=9)
+                                 fontsize=8)
                 if g == 0 and i == 0:
                     ax.set_ylabel(name, fontsize=9)
     fig.supxlabel("time (s)", fontsize=8)
