@@ -11,7 +11,8 @@ segments and the fold's two held-out test speakers: per class the Fréchet dista
 floor in the band-statistics and in the VGG19 embedding, GAN-test (generated recognised minus real
 recall), diversity, striations, and GAN-train (a classifier trained on generated segments only, tested on
 the test speakers, over the same classifier trained on real ones), the share of voiced frames and the pitch motion
-between them (generated over real, :func:`seraug.gan.quality.pitch_statistics`), the FD to the training segments of generated
+between them (generated over real, :func:`seraug.gan.quality.pitch_statistics`), the share of frames in pauses
+(generated over real, :func:`seraug.gan.quality.pause_share`), the FD to the training segments of generated
 segments over that of as many held-out real ones of the test speakers (``gen/held``, in both embeddings: the
 learned one puts real speech of unseen speakers far above the real-halves floor, printed under the table),
 with the seconds the GAN took to train. With ``--seeds`` every variant trains once per GAN seed and the
@@ -124,6 +125,7 @@ def summary(report: dict, seconds: float) -> dict:
         "striations": report["mean"]["striation_ratio"],
         "voiced": report["mean"]["voiced_ratio"],
         "pitch motion": report["mean"]["pitch_motion_ratio"],
+        "pauses": report["mean"]["pause_ratio"],
         "GAN-train": report["gan_train"]["band statistics"]["ratio"],
         "GAN-train clf": report["gan_train"]["classifier"]["ratio"],
         "gen/held": over_held("band statistics"),

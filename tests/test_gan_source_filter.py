@@ -10,11 +10,12 @@ import librosa
 import numpy as np
 import pytest
 import torch
+from scipy.ndimage import uniform_filter1d
 
 from seraug.errors import ConfigError
 from seraug.features import LogMelConfig, mel_filters
 from seraug.gan import GANConfig, GANModel, build, generate, train_gan
-from seraug.gan.quality import pitch_statistics
+from seraug.gan.quality import pause_share, pitch_statistics
 from seraug.gan.source_filter import harmonic_comb, mel_pitch
 from seraug.gan.steps import autoencoder_step
 from seraug.gan.train import _adam
@@ -135,3 +136,11 @@ def test_source_filter_model_trains_saves_and_loads(speech, tmp_path):
 def test_source_filter_settings_are_checked(settings, message):
     with pytest.raises(ConfigError, match=message):
         GANConfig(**settings)
+
+
+def test_pause_share_counts_the_silences_that_a_dense_texture_fills(speech):
+    X = speech[0]
+    real = pause_share(X)
+    assert 0.05 < real < 0.5  # EmoDB speech: gaps between words and utterance ends, but mostly sound
+    smeared = uniform_filter1d(X, size=40, axis=2, mode="nearest")  # each frame the mean of a second around it
+    assert pause_share(smeared) < 0.7 * real  # the gaps between words go (the silence after an utterance stays)

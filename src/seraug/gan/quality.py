@@ -31,6 +31,9 @@
   median pitch. Real speech's harmonics follow a moving pitch; stripes held level read as a still one, and
   stripes spaced unlike any voice as unvoiced. A smooth undulation along the mel axis, 200-500 Hz from peak to
   peak, matches a high voice's comb too: an untrained G's blur reads as voiced. Shown, not among the bars below.
+* **Pauses**: :func:`pause_share`, the share of frames silent across the bands (mean level below
+  :data:`PAUSE_LEVEL`): the gaps between words and the end of an utterance, generated beside real. A generator
+  that fills its segments with a dense texture scores low. Shown, not among the bars below.
 * **Diversity ratio**: mean pairwise RMS distance between generated segments, divided by the same
   among real segments of the class. Near 0 means G ignores its code (mode collapse); the class is
   flagged when the ratio falls below ``collapse_ratio`` (by default the model's training threshold,
@@ -86,6 +89,7 @@ COLUMNS = {
     "striations": "striation energy (harmonic fine structure below 1 kHz) of generated segments / of real ones",
     "voiced": "share of frames with a clear pitch (a harmonic comb matches), generated / real",
     "motion": "pitch motion between adjacent voiced frames, generated / real (level stripes: low)",
+    "pauses": "share of frames in a pause (silent across the bands), generated / real (a dense texture: low)",
     "f0 gen": "median pitch of the generated segments' voiced frames, Hz",
     "f0 real": "the same of the real segments",
     "FD clf": "Fréchet distance in the learned embedding (when given), generated vs real",
@@ -160,6 +164,18 @@ def pitch_statistics(X: np.ndarray, features: LogMelConfig | None = None) -> dic
     return {"voiced": float(voiced.float().mean()),
             "motion": float(steps.mean()) if len(steps) else float("nan"),
             "median_hz": float(f0[voiced].median()) if voiced.any() else float("nan")}
+
+
+PAUSE_LEVEL = -0.7
+"""Mean level over all bands, in the [-1, 1] scale, below which :func:`pause_share` counts a frame as a pause:
+on EmoDB's training segments the silences between words and after an utterance's end lie below it, voiced and
+fricative frames above (a fifth of real frames: 0.07 of sadness's, 0.31 of fear's)."""
+
+
+def pause_share(X: np.ndarray) -> float:
+    """Share of the frames of segments ``(N, n_mels, frames)`` in the [-1, 1] scale whose mean over the bands is
+    below :data:`PAUSE_LEVEL`: the pauses and utterance ends a generator that fills its segments lacks."""
+    return float((np.asarray(X, dtype=np.float64).mean(axis=1) < PAUSE_LEVEL).mean())
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -241,7 +257,7 @@ def quality_report(
         ``n_real``, ``n_generated``, ``frechet_distance``, ``frechet_real_halves``, ``recognition_rate``,
         ``real_recall_cv``, ``diversity_generated``, ``diversity_real``, ``diversity_ratio``,
         ``mode_collapse``, ``striations_*``, ``pitch_generated`` and ``pitch_real`` (:func:`pitch_statistics`),
-        ``voiced_ratio``, ``pitch_motion_ratio``; with ``embed`` also ``frechet_distance_classifier`` and
+        ``voiced_ratio``, ``pitch_motion_ratio``, ``pauses_*`` (:func:`pause_share`), ``pause_ratio``; with ``embed`` also ``frechet_distance_classifier`` and
         ``frechet_real_halves_classifier``; with ``X_test`` also ``heldout``: ``n`` and per embedding name
         the FD to the class's training segments of ``n`` held-out ``real`` and ``n`` ``generated`` segments,
         where the class has at least 2 held-out ones), ``mean`` over classes, and with ``X_test`` ``gan_train``
@@ -283,6 +299,7 @@ def quality_report(
         ratio = div_fake / div_real if div_real > 0 else float("nan")
         striations_fake, striations_real = (float(striation_energy(x).mean()) for x in (fake, real))
         pitch_fake, pitch_real = (pitch_statistics(x, model.features) for x in (fake, real))
+        pauses_fake, pauses_real = pause_share(fake), pause_share(real)
         classes[name] = {
             "n_real": int(len(real)),
             "n_generated": int(len(fake)),
@@ -302,6 +319,9 @@ def quality_report(
             "pitch_real": pitch_real,
             "voiced_ratio": pitch_fake["voiced"] / pitch_real["voiced"] if pitch_real["voiced"] > 0 else float("nan"),
             "pitch_motion_ratio": pitch_fake["motion"] / pitch_real["motion"],
+            "pauses_generated": pauses_fake,
+            "pauses_real": pauses_real,
+            "pause_ratio": pauses_fake / pauses_real if pauses_real > 0 else float("nan"),
         }
         if learned is not None:
             own = learned[y == k]
@@ -311,7 +331,7 @@ def quality_report(
         if held_out and np.sum(y_test == k) >= 2:
             classes[name]["heldout"] = _heldout(X_test[y_test == k], fake, y == k, spaces, held_rng)
     keys = ("frechet_distance", "recognition_rate", "diversity_ratio", "striation_ratio", "voiced_ratio",
-            "pitch_motion_ratio") + (
+            "pitch_motion_ratio", "pause_ratio") + (
         ("frechet_distance_classifier",) if learned is not None else ())
     mean = {key: float(np.mean([c[key] for c in classes.values()])) for key in keys} if classes else {}
     trained = {}
@@ -333,6 +353,7 @@ def quality_report(
         "striations": "striation energy (seraug.gan.quality.striation_energy), generated / real",
         "pitch": "seraug.gan.quality.pitch_statistics of generated and of real segments (voiced share, pitch motion "
                  "in octaves per frame, median pitch in Hz); voiced_ratio and pitch_motion_ratio: generated / real",
+        "pauses": "seraug.gan.quality.pause_share of generated and of real segments; pause_ratio: generated / real",
         "collapse_ratio": collapse_ratio,
         "classes": classes,
         "mean": mean,
@@ -388,7 +409,7 @@ def format_report(report: dict, title: str = "") -> str:
     learned = any("frechet_distance_classifier" in c for c in report["classes"].values())
     held = any("heldout" in c for c in report["classes"].values())
     header = (f"{'class':12s} {'n':>5s} {'FD gen':>8s} {'FD floor':>9s} {'recog gen':>10s} {'recog real':>10s} "
-              f"{'diversity':>9s} {'striations':>10s} {'voiced':>6s} {'motion':>6s} {'f0 gen':>6s} {'f0 real':>7s}  collapse"
+              f"{'diversity':>9s} {'striations':>10s} {'voiced':>6s} {'motion':>6s} {'pauses':>6s} {'f0 gen':>6s} {'f0 real':>7s}  collapse"
               + (f" {'FD clf':>8s} {'clf floor':>9s}" if learned else "")
               + (f" {'gen/held':>8s}" + (f" {'clf gen/held':>12s}" if learned else "") if held else ""))
     lines = [title or f"GAN quality ({report['arch']}); FD in {report['embedding']}", header]
@@ -404,7 +425,8 @@ def format_report(report: dict, title: str = "") -> str:
         lines.append((f"{name:12s} {c['n_real']:5d} {c['frechet_distance']:8.3f} "
                      f"{num(c['frechet_real_halves'], '9.3f')} {c['recognition_rate']:10.2f} "
                      f"{num(c['real_recall_cv'], '10.2f')} {c['diversity_ratio']:9.2f} {c['striation_ratio']:10.2f} "
-                     f"{c['voiced_ratio']:6.2f} {c['pitch_motion_ratio']:6.2f} {c['pitch_generated']['median_hz']:6.0f} "
+                     f"{c['voiced_ratio']:6.2f} {c['pitch_motion_ratio']:6.2f} {c['pause_ratio']:6.2f} "
+                     f"{c['pitch_generated']['median_hz']:6.0f} "
                      f"{c['pitch_real']['median_hz']:7.0f}  "
                      f"{'YES' if c['mode_collapse'] else 'no':8s}"
                      + (f" {c['frechet_distance_classifier']:8.3f} {num(c['frechet_real_halves_classifier'], '9.3f')}"
@@ -415,7 +437,7 @@ def format_report(report: dict, title: str = "") -> str:
         m = report["mean"]
         lines.append(f"{'mean':12s} {'':5s} {m['frechet_distance']:8.3f} {'':9s} {m['recognition_rate']:10.2f} "
                      f"{'':10s} {m['diversity_ratio']:9.2f} {m['striation_ratio']:10.2f} {m['voiced_ratio']:6.2f} "
-                     f"{m['pitch_motion_ratio']:6.2f}")
+                     f"{m['pitch_motion_ratio']:6.2f} {m['pause_ratio']:6.2f}")
     lines += [f"  {name}: {meaning}" for name, meaning in COLUMNS.items()
               if (learned or "clf" not in name) and (held or "held" not in name)]
     for name, t in report.get("gan_train", {}).items():
