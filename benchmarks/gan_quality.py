@@ -18,8 +18,8 @@ learned one puts real speech of unseen speakers far above the real-halves floor,
 with the seconds the GAN took to train. With ``--seeds`` every variant trains once per GAN seed and the
 table adds each variant's mean over them. The first variant (its mean) is the baseline of the ``vs base``
 column. Models, the classifier and one grid of real beside generated segments per class (``grid.png``, and
-``grid-zoom.png`` with one segment each, its lowest 64 bands and first 1.6 s) land in ``--out``; a re-run reuses finished models
-(their ``GAN s`` is then the time to load them, not to train them).
+``grid-zoom.png`` with one segment each, its lowest 64 bands and first 1.6 s) land in ``--out``; a re-run
+reuses finished models (their ``GAN s`` is then the time to load them, not to train them).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ FAST_AE = replace(NO_DROPOUT, ae_lr=1e-3)
 FAST_GAN = replace(FAST_AE, gan_lr=1e-4)
 TEXTURE = replace(PRESETS["cpu"].gan_tuned, ae_texture_weight=TEXTURE_WEIGHT)  # the gan_texture strategy
 TEXTURE_FM = replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT)  # the gan_texture_fm strategy
+SOURCE_FILTER = replace(TEXTURE_FM, g_output="source_filter", ae_pitch_weight=AE_PITCH_WEIGHT)  # gan_source_filter
 VARIANTS: dict[str, GANConfig] = {
     "cpu-preset": PAPER,
     "no-dropout": NO_DROPOUT,
@@ -64,9 +65,8 @@ VARIANTS: dict[str, GANConfig] = {
     "+g-texture-1000": TEXTURE_FM,
     "+g-rhythm-100": replace(TEXTURE_FM, gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "+g-glide-300": replace(TEXTURE_FM, gan_glide_weight=G_GLIDE_WEIGHT),
-    "+source-filter": replace(TEXTURE_FM, g_output="source_filter", ae_pitch_weight=AE_PITCH_WEIGHT),
-    "+source-filter-rhythm-100": replace(TEXTURE_FM, g_output="source_filter", ae_pitch_weight=AE_PITCH_WEIGHT,
-                                         gan_rhythm_weight=G_RHYTHM_WEIGHT),
+    "+source-filter": SOURCE_FILTER,
+    "+source-filter-rhythm-100": replace(SOURCE_FILTER, gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "bagan": replace(PAPER, arch="bagan"),
     "paper-size": PRESETS["paper"].gan,  # the paper's settings at the paper preset's size (a GPU's work)
     "paper-size-bagan": replace(PRESETS["paper"].gan, arch="bagan"),

@@ -168,8 +168,8 @@ def pitch_statistics(X: np.ndarray, features: LogMelConfig | None = None) -> dic
 
 PAUSE_LEVEL = -0.7
 """Mean level over all bands, in the [-1, 1] scale, below which :func:`pause_share` counts a frame as a pause:
-on EmoDB's training segments the silences between words and after an utterance's end lie below it, voiced and
-fricative frames above (a fifth of real frames: 0.07 of sadness's, 0.31 of fear's)."""
+the silences between words and after an utterance's end lie below it, voiced and fricative frames above. On
+the training speakers of EmoDB fold group-1 a fifth of real frames are pauses (sadness 0.07, fear 0.31)."""
 
 
 def pause_share(X: np.ndarray) -> float:
@@ -257,10 +257,10 @@ def quality_report(
         ``n_real``, ``n_generated``, ``frechet_distance``, ``frechet_real_halves``, ``recognition_rate``,
         ``real_recall_cv``, ``diversity_generated``, ``diversity_real``, ``diversity_ratio``,
         ``mode_collapse``, ``striations_*``, ``pitch_generated`` and ``pitch_real`` (:func:`pitch_statistics`),
-        ``voiced_ratio``, ``pitch_motion_ratio``, ``pauses_*`` (:func:`pause_share`), ``pause_ratio``; with ``embed`` also ``frechet_distance_classifier`` and
-        ``frechet_real_halves_classifier``; with ``X_test`` also ``heldout``: ``n`` and per embedding name
-        the FD to the class's training segments of ``n`` held-out ``real`` and ``n`` ``generated`` segments,
-        where the class has at least 2 held-out ones), ``mean`` over classes, and with ``X_test`` ``gan_train``
+        ``voiced_ratio``, ``pitch_motion_ratio``, ``pauses_*`` (:func:`pause_share`), ``pause_ratio``; with
+        ``embed`` also ``frechet_distance_classifier`` and ``frechet_real_halves_classifier``; with ``X_test``
+        also ``heldout``: ``n`` and per embedding name the FD to the class's training segments of ``n``
+        held-out ``real`` and ``n`` ``generated`` segments, where the class has at least 2 held-out ones), ``mean`` over classes, and with ``X_test`` ``gan_train``
         (embedding name -> ``uar_generated``, ``uar_real``, ``ratio``). Classes with fewer than 2 real
         segments are left out.
 
@@ -409,7 +409,8 @@ def format_report(report: dict, title: str = "") -> str:
     learned = any("frechet_distance_classifier" in c for c in report["classes"].values())
     held = any("heldout" in c for c in report["classes"].values())
     header = (f"{'class':12s} {'n':>5s} {'FD gen':>8s} {'FD floor':>9s} {'recog gen':>10s} {'recog real':>10s} "
-              f"{'diversity':>9s} {'striations':>10s} {'voiced':>6s} {'motion':>6s} {'pauses':>6s} {'f0 gen':>6s} {'f0 real':>7s}  collapse"
+              f"{'diversity':>9s} {'striations':>10s} {'voiced':>6s} {'motion':>6s} {'pauses':>6s} {'f0 gen':>6s} "
+              f"{'f0 real':>7s}  collapse"
               + (f" {'FD clf':>8s} {'clf floor':>9s}" if learned else "")
               + (f" {'gen/held':>8s}" + (f" {'clf gen/held':>12s}" if learned else "") if held else ""))
     lines = [title or f"GAN quality ({report['arch']}); FD in {report['embedding']}", header]

@@ -60,8 +60,9 @@ def spectrogram_grid(path: str | Path, columns: dict[str, dict[str, np.ndarray]]
     groups = list(columns)
     classes = list(columns[groups[0]])
     per_group = max(len(a) for g in groups for a in columns[g].values())
+    width = max(5.0, 1.3 * len(groups) * per_group, 2.7 * len(groups))  # inches; a group's title needs ~2.7
     fig, axes = plt.subplots(len(classes), len(groups) * per_group, squeeze=False,
-                             figsize=(max(5.0, 1.3 * len(groups) * per_group, 2.7 * len(groups)), 1.4 * len(classes) + 0.9))
+                             figsize=(width, 1.4 * len(classes) + 0.9))
     for row, name in enumerate(classes):
         for g, group in enumerate(groups):
             images = columns[group].get(name, [])
