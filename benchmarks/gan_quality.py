@@ -38,7 +38,8 @@ from seraug.experiment import PRESETS
 from seraug.feature_store import extract_features
 from seraug.folds import make_folds
 from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan
-from seraug.gan.config import AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_RHYTHM_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
+from seraug.gan.config import (AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_LEVEL_WEIGHT, G_RHYTHM_WEIGHT, G_TEXTURE_WEIGHT,
+                               TEXTURE_WEIGHT)
 from seraug.normalise import MinMaxScaler
 
 ZOOM = (64, 64)
@@ -67,6 +68,7 @@ VARIANTS: dict[str, GANConfig] = {
     "+g-glide-300": replace(TEXTURE_FM, gan_glide_weight=G_GLIDE_WEIGHT),
     "+source-filter": SOURCE_FILTER,
     "+source-filter-rhythm-100": replace(SOURCE_FILTER, gan_rhythm_weight=G_RHYTHM_WEIGHT),
+    "+source-filter-level-100": replace(SOURCE_FILTER, gan_level_weight=G_LEVEL_WEIGHT),
     "bagan": replace(PAPER, arch="bagan"),
     "paper-size": PRESETS["paper"].gan,  # the paper's settings at the paper preset's size (a GPU's work)
     "paper-size-bagan": replace(PRESETS["paper"].gan, arch="bagan"),
@@ -85,7 +87,9 @@ tilt of the striations (pitch contours: ``GANConfig.gan_glide_weight``, :data:`s
 ``+source-filter`` is ``+g-texture-1000`` whose G draws its segments as the harmonics of a pitch contour
 (``GANConfig.g_output``, :mod:`seraug.gan.source_filter`), its autoencoder told the real segments' pitch
 (``GANConfig.ae_pitch_weight``), and ``+source-filter-rhythm-100`` adds ``+g-rhythm-100``'s term to it (its
-segments lacked onsets and pauses);
+segments lacked onsets and pauses); ``+source-filter-level-100`` instead matches the quantiles of the frame levels
+(``GANConfig.gan_level_weight``, :data:`seraug.gan.config.G_LEVEL_WEIGHT`): its autoencoder kept the pauses (0.18 of
+the frames, real 0.21) and fine-tuning filled them;
 ``bagan`` is the original BAGAN at the preset's size. ``paper-size`` and ``paper-size-bagan`` are the proposed GAN and BAGAN of the ``paper``
 preset (width 1, the paper's 50 + 50 epochs), and ``+g-texture-1000-width-1`` is ``gan_texture_fm``'s recipe at
 width 1: runs for a GPU (``--device cuda``), to see what the CPU preset's small widths cost."""

@@ -16,8 +16,9 @@ import seraug.gan.steps as steps_module
 import seraug.gan.train as train_module
 from seraug.gan import GANConfig, GANModel, build, generate, quality_report, train_gan
 from seraug.gan.latent import ClassGaussians
-from seraug.gan.steps import (autoencoder_step, gan_step, glide_profile, modulation_magnitudes, rhythm_profile,
-                              texture_loss, texture_profile)
+from seraug.gan.quality import PAUSE_LEVEL
+from seraug.gan.steps import (autoencoder_step, gan_step, glide_profile, level_profile, modulation_magnitudes,
+                              rhythm_profile, texture_loss, texture_profile)
 from seraug.gan.train import TrainingDivergedError, _adam, _Run, train_autoencoder
 from seraug.normalise import MinMaxScaler
 
@@ -314,9 +315,28 @@ def test_glide_profile_tells_striations_held_level_from_real_speech(small):
     assert separation(glide_profile) > separation(texture_profile), (separation(glide_profile), separation(texture_profile))
 
 
-@pytest.mark.parametrize("profile", [texture_profile, rhythm_profile, glide_profile])
+def test_level_profile_tells_real_speech_from_speech_with_its_pauses_filled(small):
+    """``GANConfig.gan_level_weight``'s features on real EmoDB segments: quantiles of the frame levels, rising;
+    half of the segments are nearer the other half than to themselves with every pause frame (mean level below
+    PAUSE_LEVEL) replaced by the segment's loudest frame, as a G that fills the pauses draws them. Where in time
+    the frames lie does not enter (reversing time changes nothing)."""
+    X, _, _, _ = small
+    x = torch.from_numpy(X[:, None]).float()
+    a, b = x[0::2], x[1::2]
+    levels = a.mean(dim=2, keepdim=True)  # (B, 1, 1, T)
+    loudest = a.gather(3, levels.argmax(dim=3, keepdim=True).expand(-1, -1, a.shape[2], -1))
+    filled = torch.where(levels < PAUSE_LEVEL, loudest, a)
+    assert (levels < PAUSE_LEVEL).float().mean() > 0.05  # the real segments have pauses to fill
+    mse = torch.nn.functional.mse_loss
+    profile = level_profile(a)
+    assert profile.shape == (32,) and bool((profile.diff() >= 0).all())
+    assert mse(level_profile(b), profile) < 0.5 * mse(level_profile(filled), profile)
+    assert torch.allclose(level_profile(a.flip(3)), profile)
+
+
+@pytest.mark.parametrize("profile", [texture_profile, rhythm_profile, glide_profile, level_profile])
 def test_gan_matching_terms_act_on_g_only(small, profile):
-    """With a feature-matching term (texture, rhythm, glide) the step trains D exactly as without it and G
+    """With a feature-matching term (texture, rhythm, glide, level) the step trains D exactly as without it and G
     differently (the term is in G's loss); the losses it returns are the adversarial ones, the same in both."""
     X, y, _, _ = small
     x, labels = torch.from_numpy(X[:8, None]), torch.from_numpy(y[:8])

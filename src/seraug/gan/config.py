@@ -45,13 +45,18 @@ G_GLIDE_WEIGHT = 300.0
 held level for 0.8 s (what G draws) differ from the real ones by about 1.7e-3 in the glide term's squared
 difference, so at 300 the term is then about a third of G's cross-entropy."""
 
+G_LEVEL_WEIGHT = 100.0
+"""A ``gan_level_weight`` set by scale: two batches of real EmoDB segments differ by about 8e-4 in the level term's
+squared difference, the source-filter G's fakes (which fill the pauses) from real ones by about 9e-3, so at 100
+that gap costs about 0.9 and the batches' own spread under a tenth of that."""
+
 AE_PITCH_WEIGHT = 1.0
 """The ``ae_pitch_weight`` of the ``gan_source_filter`` strategy, set by scale: a contour a semitone off in every
 voiced frame then costs about 0.007, a fifth of the autoencoder's mean squared error at the end of its training
 (0.03-0.04), and one an octave off 1, far above it: octave errors are what the term must rule out."""
 
 LATER_FIELDS = {"ae_texture_weight": 0.0, "gan_texture_weight": 0.0, "gan_rhythm_weight": 0.0, "gan_glide_weight": 0.0,
-                "g_output": "image", "ae_pitch_weight": 0.0}
+                "gan_level_weight": 0.0, "g_output": "image", "ae_pitch_weight": 0.0}
 """Fields added after run folders were written, each with the value that behaves as before it existed.
 :func:`seraug.experiment.settings_hash` leaves a field out at that value, so those folders' finished
 cells still match new runs of the same settings, and :mod:`seraug.gan.train` resumes their checkpoints."""
@@ -117,6 +122,11 @@ class GANConfig:
         "weight of a glide term in G's fine-tuning loss: as --gan-texture-weight, on the 2-D modulation magnitudes "
         "of 32-band x 32-frame tiles (seraug.gan.steps.glide_profile): asks for striations that tilt as real "
         "pitch contours do, where G holds its stripes level (0 = off, the paper)"))
+    gan_level_weight: float = field(default=0.0, metadata=_doc(
+        "weight of a level term in G's fine-tuning loss: the squared difference between the quantiles of the frame "
+        "levels (mean over the bands; seraug.gan.steps.level_profile) of its fakes and of the real batch: asks for "
+        "as many silent, quiet and loud frames as real speech has, where the source-filter G fills the pauses "
+        "(0 = off, the paper)"))
     d_lr_scale: float = field(default=1.0, metadata=_doc(
         "D's fine-tuning learning rate as a multiple of G's (the two time-scale update rule of Heusel et al. "
         "2017); 1 = the paper's single rate. A D that learns the emotions faster gives G a class signal sooner"))
@@ -177,7 +187,7 @@ class GANConfig:
             if not 0 <= getattr(self, name) < 1:
                 raise bad(name, "must be in [0, 1)")
         for name in ("leaky_slope", "r1_gamma", "ae_texture_weight", "gan_texture_weight", "gan_rhythm_weight",
-                     "gan_glide_weight", "ae_pitch_weight"):
+                     "gan_glide_weight", "gan_level_weight", "ae_pitch_weight"):
             if getattr(self, name) < 0:
                 raise bad(name, "must not be negative")
 

@@ -68,7 +68,7 @@ from seraug.gan.latent import ClassGaussians
 from seraug.gan.logger import LossLog
 from seraug.gan.models import ConvEncoder, Generator, build
 from seraug.gan.diversity import mean_pairwise_distance
-from seraug.gan.steps import (Profile, ReconstructionLoss, autoencoder_step, gan_step, glide_profile,
+from seraug.gan.steps import (Profile, ReconstructionLoss, autoencoder_step, gan_step, glide_profile, level_profile,
                               recalibrate_batch_norm, rhythm_profile, texture_loss, texture_profile)
 from seraug.normalise import MinMaxScaler
 from seraug.runtime import autocast, bf16_available, check_labels, check_segments, epoch_seed, resolve_device
@@ -79,7 +79,7 @@ DIVERSITY_SAMPLES = 16
 CALIBRATION_CODES = 256
 """Codes (classes drawn uniformly, fixed seed) that G's batch-norm statistics are recomputed on."""
 MATCHING: dict[str, Profile] = {"gan_texture_weight": texture_profile, "gan_rhythm_weight": rhythm_profile,
-                                "gan_glide_weight": glide_profile}
+                                "gan_glide_weight": glide_profile, "gan_level_weight": level_profile}
 """GANConfig weight -> the features G's fakes match the real batch's on in fine-tuning (a weight of 0: no term)."""
 
 
