@@ -243,7 +243,8 @@ def test_one_strategy_vocabulary_and_balancers_declare_their_needs(tmp_path):
     assert {n: b.gan for n, b in BALANCERS.items() if b.gan} == {"gan": "proposed", "bagan": "bagan",
                                                                   "gan_tuned": "proposed", "gan_texture": "proposed",
                                                                   "gan_texture_fm": "proposed", "gan_glide": "proposed",
-                                                                  "gan_source_filter": "proposed"}
+                                                                  "gan_source_filter": "proposed",
+                                                                  "gan_source_filter_level": "proposed"}
     with pytest.warns(DeprecationWarning, match="'none' is now called 'imbalanced'"):
         config = ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), strategies=["SAR_S", "none", "CP", "under"])
     assert config.strategies == ["sar_s", "imbalanced", "cp", "under1.0"]  # seraug augment's spellings work too
@@ -251,13 +252,14 @@ def test_one_strategy_vocabulary_and_balancers_declare_their_needs(tmp_path):
         ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), strategies=["SAR_B"])
 
 
-GAN_TUNED_STRATEGIES = ("gan_tuned", "gan_texture", "gan_texture_fm", "gan_glide", "gan_source_filter")
+GAN_TUNED_STRATEGIES = ("gan_tuned", "gan_texture", "gan_texture_fm", "gan_glide", "gan_source_filter",
+                        "gan_source_filter_level")
 
 
 def test_gan_tuned_and_its_texture_variants_train_the_presets_tuned_config_and_are_refused_without_one(
         tmp_path, emodb_root, monkeypatch):
     import seraug.experiment.balancing as balancing
-    from seraug.gan.config import AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
+    from seraug.gan.config import AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_LEVEL_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
 
     trained = {}
 
@@ -279,13 +281,16 @@ def test_gan_tuned_and_its_texture_variants_train_the_presets_tuned_config_and_a
         assert len(list((tmp_path / "run" / "cells").glob(f"*__{strategy}__seed*.json"))) == 1
         assert (tmp_path / "run" / "examples" / strategy / "grid.png").exists()
     # gan_texture: gan_tuned's config, its autoencoder trained with the texture term; gan_texture_fm: and its G;
-    # gan_glide: and G's glide term; gan_source_filter: gan_texture_fm's with G's source-filter layer and the pitch term
-    changed = ("ae_texture_weight", "gan_texture_weight", "gan_glide_weight", "g_output", "ae_pitch_weight")
+    # gan_glide: and G's glide term; gan_source_filter: gan_texture_fm's with G's source-filter layer and the pitch
+    # term; gan_source_filter_level: and G's level term
+    changed = ("ae_texture_weight", "gan_texture_weight", "gan_glide_weight", "g_output", "ae_pitch_weight",
+               "gan_level_weight")
     assert sorted(tuple(getattr(c, name) for name in changed) for c in trained.values()) == [
-        (0.0, 0.0, 0.0, "image", 0.0), (TEXTURE_WEIGHT, 0.0, 0.0, "image", 0.0),
-        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "image", 0.0), (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "source_filter",
-                                                                AE_PITCH_WEIGHT),
-        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, G_GLIDE_WEIGHT, "image", 0.0)]
+        (0.0, 0.0, 0.0, "image", 0.0, 0.0), (TEXTURE_WEIGHT, 0.0, 0.0, "image", 0.0, 0.0),
+        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "image", 0.0, 0.0),
+        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "source_filter", AE_PITCH_WEIGHT, 0.0),
+        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "source_filter", AE_PITCH_WEIGHT, G_LEVEL_WEIGHT),
+        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, G_GLIDE_WEIGHT, "image", 0.0, 0.0)]
     assert all(c == replace(trained[0], **{name: getattr(c, name) for name in changed}) for c in trained.values())
     for strategy in GAN_TUNED_STRATEGIES:
         with pytest.raises(ValueError, match=f"{strategy} has no measured settings at this preset"):

@@ -33,7 +33,7 @@ from seraug.augment import augment_waveforms, make_plan, undersample
 from seraug.features import LogMelConfig, invert_log_mel, segments_from_waveforms
 from seraug.folds import simulate_imbalance
 from seraug.gan import GANOverSampler, generate
-from seraug.gan.config import AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
+from seraug.gan.config import AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_LEVEL_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 if TYPE_CHECKING:
@@ -108,15 +108,17 @@ def _signal(strategy: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: 
 
 
 _TEXTURE_FM = {"ae_texture_weight": TEXTURE_WEIGHT, "gan_texture_weight": G_TEXTURE_WEIGHT}
+_SOURCE_FILTER = _TEXTURE_FM | {"g_output": "source_filter", "ae_pitch_weight": AE_PITCH_WEIGHT}
 TUNED_EXTRAS: dict[str, dict] = {
     "tuned": {},
     "texture": {"ae_texture_weight": TEXTURE_WEIGHT},
     "texture_fm": _TEXTURE_FM,
     "glide": _TEXTURE_FM | {"gan_glide_weight": G_GLIDE_WEIGHT},
-    "source_filter": _TEXTURE_FM | {"g_output": "source_filter", "ae_pitch_weight": AE_PITCH_WEIGHT},
+    "source_filter": _SOURCE_FILTER,
+    "source_filter_level": _SOURCE_FILTER | {"gan_level_weight": G_LEVEL_WEIGHT},
 }
 """The GAN strategies built on the preset's ``gan_tuned`` config: what each changes in it (``gan_tuned``,
-``gan_texture``, ``gan_texture_fm``, ``gan_glide``, ``gan_source_filter``)."""
+``gan_texture``, ``gan_texture_fm``, ``gan_glide``, ``gan_source_filter``, ``gan_source_filter_level``)."""
 
 
 def _gan(kind: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
@@ -170,6 +172,9 @@ BALANCERS: dict[str, Balancer] = {b.name: b for b in (
     Balancer("gan_source_filter", "gan_texture_fm whose G draws each segment as the harmonics of a pitch contour "
              "under smooth envelopes (GANConfig.g_output='source_filter'), its autoencoder told the real pitch",
              partial(_gan, "source_filter"), gan="proposed", needs_tuned=True),
+    Balancer("gan_source_filter_level", "gan_source_filter whose G also matches the real frame levels in "
+             "fine-tuning, so it keeps the pauses (GANConfig.gan_level_weight: quantiles of the frames' mean level)",
+             partial(_gan, "source_filter_level"), gan="proposed", needs_tuned=True),
 )}
 """Every strategy of ``seraug experiment``, by name."""
 
