@@ -16,7 +16,7 @@ import seraug.gan.steps as steps_module
 import seraug.gan.train as train_module
 from seraug.gan import GANConfig, GANModel, build, generate, quality_report, train_gan
 from seraug.gan.latent import ClassGaussians
-from seraug.gan.quality import PAUSE_LEVEL
+from seraug.gan.quality import PAUSE_LEVEL, pause_share
 from seraug.gan.steps import (autoencoder_step, gan_step, glide_profile, level_profile, modulation_magnitudes,
                               rhythm_profile, texture_loss, texture_profile)
 from seraug.gan.train import TrainingDivergedError, _adam, _Run, train_autoencoder
@@ -319,7 +319,8 @@ def test_level_profile_tells_real_speech_from_speech_with_its_pauses_filled(smal
     """``GANConfig.gan_level_weight``'s features on real EmoDB segments: quantiles of the frame levels, rising;
     half of the segments are nearer the other half than to themselves with every pause frame (mean level below
     PAUSE_LEVEL) replaced by the segment's loudest frame, as a G that fills the pauses draws them. Where in time
-    the frames lie does not enter (reversing time changes nothing)."""
+    the frames lie does not enter (reversing time changes nothing), and a frame's level is the one pause_share
+    counts pauses by."""
     X, _, _, _ = small
     x = torch.from_numpy(X[:, None]).float()
     a, b = x[0::2], x[1::2]
@@ -332,6 +333,8 @@ def test_level_profile_tells_real_speech_from_speech_with_its_pauses_filled(smal
     assert profile.shape == (32,) and bool((profile.diff() >= 0).all())
     assert mse(level_profile(b), profile) < 0.5 * mse(level_profile(filled), profile)
     assert torch.allclose(level_profile(a.flip(3)), profile)
+    # a frame's level is its mean over the bands: the share of quantiles below PAUSE_LEVEL is pause_share's
+    assert abs(float((profile < PAUSE_LEVEL).float().mean()) - pause_share(X[0::2])) <= 1 / 32
 
 
 @pytest.mark.parametrize("profile", [texture_profile, rhythm_profile, glide_profile, level_profile])

@@ -47,7 +47,7 @@ difference, so at 300 the term is then about a third of G's cross-entropy."""
 
 G_LEVEL_WEIGHT = 100.0
 """A ``gan_level_weight`` set by scale: two batches of real EmoDB segments differ by about 8e-4 in the level term's
-squared difference, the source-filter G's fakes (which fill the pauses) from real ones by about 9e-3, so at 100
+mean squared difference, the source-filter G's fakes (which fill the pauses) from real ones by about 9e-3, so at 100
 that gap costs about 0.9 and the batches' own spread under a tenth of that."""
 
 AE_PITCH_WEIGHT = 1.0
@@ -123,7 +123,7 @@ class GANConfig:
         "of 32-band x 32-frame tiles (seraug.gan.steps.glide_profile): asks for striations that tilt as real "
         "pitch contours do, where G holds its stripes level (0 = off, the paper)"))
     gan_level_weight: float = field(default=0.0, metadata=_doc(
-        "weight of a level term in G's fine-tuning loss: the squared difference between the quantiles of the frame "
+        "weight of a level term in G's fine-tuning loss: the mean squared difference between the quantiles of the frame "
         "levels (mean over the bands; seraug.gan.steps.level_profile) of its fakes and of the real batch: asks for "
         "as many silent, quiet and loud frames as real speech has, where the source-filter G fills the pauses "
         "(0 = off, the paper)"))

@@ -123,10 +123,10 @@ def level_profile(x: torch.Tensor) -> torch.Tensor:
 
     A frame's level is its mean over the mel bands, the quantity :func:`seraug.gan.quality.pause_share` counts
     pauses by; the quantiles pool every frame of the batch, so they say how many frames are silent, quiet or
-    loud, not where. Their squared difference is the 1-D Wasserstein-2 distance between two batches' level
-    distributions (approximately). On EmoDB, two batches of 64 real segments differ by about 8e-4 in it; the
-    source-filter G's fakes, which fill the pauses, differ from real ones by about 9e-3 (their lowest eighth of
-    frames lie at -0.76 to -0.49 where real ones lie at -0.89 to -0.65)."""
+    loud, not where. The mean squared difference of two batches' quantiles is about the squared 1-D
+    Wasserstein-2 distance between their level distributions. On EmoDB, two batches of 64 real segments differ by
+    about 8e-4 in it; the source-filter G's fakes, which fill the pauses, differ from real ones by about 9e-3
+    (their lowest eighth of frames lie at -0.76 to -0.49 where real ones lie at -0.89 to -0.65)."""
     levels = x.float().mean(dim=(1, 2)).flatten()
     shares = (torch.arange(LEVEL_QUANTILES, device=x.device, dtype=torch.float32) + 0.5) / LEVEL_QUANTILES
     return torch.quantile(levels, shares)
