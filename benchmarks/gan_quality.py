@@ -35,11 +35,11 @@ import numpy as np
 from seraug.classifier import embed, fit_or_load
 from seraug.corpora import load_manifest
 from seraug.experiment import PRESETS
+from seraug.experiment.balancing import TUNED_EXTRAS
 from seraug.feature_store import extract_features
 from seraug.folds import make_folds
 from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan
-from seraug.gan.config import (AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_LEVEL_WEIGHT, G_RHYTHM_WEIGHT, G_TEXTURE_WEIGHT,
-                               TEXTURE_WEIGHT)
+from seraug.gan.config import G_RHYTHM_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 ZOOM = (64, 64)
@@ -48,9 +48,9 @@ PAPER = PRESETS["cpu"].gan
 NO_DROPOUT = replace(PAPER, dropout=0.0)
 FAST_AE = replace(NO_DROPOUT, ae_lr=1e-3)
 FAST_GAN = replace(FAST_AE, gan_lr=1e-4)
-TEXTURE = replace(PRESETS["cpu"].gan_tuned, ae_texture_weight=TEXTURE_WEIGHT)  # the gan_texture strategy
-TEXTURE_FM = replace(TEXTURE, gan_texture_weight=G_TEXTURE_WEIGHT)  # the gan_texture_fm strategy
-SOURCE_FILTER = replace(TEXTURE_FM, g_output="source_filter", ae_pitch_weight=AE_PITCH_WEIGHT)  # gan_source_filter
+STRATEGY = {kind: replace(PRESETS["cpu"].gan_tuned, **extras) for kind, extras in TUNED_EXTRAS.items()}
+"""The experiment's ``gan_<kind>`` strategies' configs at the ``cpu`` preset, by kind (``texture``, ...)."""
+TEXTURE_FM, SOURCE_FILTER = STRATEGY["texture_fm"], STRATEGY["source_filter"]
 VARIANTS: dict[str, GANConfig] = {
     "cpu-preset": PAPER,
     "no-dropout": NO_DROPOUT,
@@ -62,13 +62,13 @@ VARIANTS: dict[str, GANConfig] = {
     "+60-ae-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=4),
     "+8-gan-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=8),
     "gan-tuned": PRESETS["cpu"].gan_tuned,  # + fine-tuning Adam 2e-4, G's moving average 0.97, 20 epochs
-    "+texture-10": TEXTURE,
+    "+texture-10": STRATEGY["texture"],
     "+g-texture-1000": TEXTURE_FM,
     "+g-rhythm-100": replace(TEXTURE_FM, gan_rhythm_weight=G_RHYTHM_WEIGHT),
-    "+g-glide-300": replace(TEXTURE_FM, gan_glide_weight=G_GLIDE_WEIGHT),
+    "+g-glide-300": STRATEGY["glide"],
     "+source-filter": SOURCE_FILTER,
     "+source-filter-rhythm-100": replace(SOURCE_FILTER, gan_rhythm_weight=G_RHYTHM_WEIGHT),
-    "+source-filter-level-100": replace(SOURCE_FILTER, gan_level_weight=G_LEVEL_WEIGHT),
+    "+source-filter-level-100": STRATEGY["source_filter_level"],
     "bagan": replace(PAPER, arch="bagan"),
     "paper-size": PRESETS["paper"].gan,  # the paper's settings at the paper preset's size (a GPU's work)
     "paper-size-bagan": replace(PRESETS["paper"].gan, arch="bagan"),

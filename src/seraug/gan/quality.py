@@ -260,8 +260,9 @@ def quality_report(
         ``voiced_ratio``, ``pitch_motion_ratio``, ``pauses_*`` (:func:`pause_share`), ``pause_ratio``; with
         ``embed`` also ``frechet_distance_classifier`` and ``frechet_real_halves_classifier``; with ``X_test``
         also ``heldout``: ``n`` and per embedding name the FD to the class's training segments of ``n``
-        held-out ``real`` and ``n`` ``generated`` segments, where the class has at least 2 held-out ones), ``mean`` over classes, and with ``X_test`` ``gan_train``
-        (embedding name -> ``uar_generated``, ``uar_real``, ``ratio``). Classes with fewer than 2 real
+        held-out ``real`` and ``n`` ``generated`` segments, where the class has at least 2 held-out ones),
+        ``mean`` over classes, and with ``X_test`` ``gan_train`` (embedding name -> ``uar_generated``,
+        ``uar_real``, ``ratio``). Classes with fewer than 2 real
         segments are left out.
 
     Raises:
