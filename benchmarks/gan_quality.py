@@ -15,7 +15,8 @@ between them (generated over real, :func:`seraug.gan.quality.pitch_statistics`),
 (generated over real, :func:`seraug.gan.quality.pause_share`), the FD to the training segments of generated
 segments over that of as many held-out real ones of the test speakers (``gen/held``, in both embeddings: the
 learned one puts real speech of unseen speakers far above the real-halves floor, printed under the table),
-with the seconds the GAN took to train. With ``--seeds`` every variant trains once per GAN seed and the
+with the seconds the GAN took to train. With ``--spreads`` each trained model is also scored with its samples'
+codes drawn nearer their class means (``GANConfig.sample_spread``), without retraining. With ``--seeds`` every variant trains once per GAN seed and the
 table adds each variant's mean over them. The first variant (its mean) is the baseline of the ``vs base``
 column. Models, the classifier and one grid of real beside generated segments per class (``grid.png``, and
 ``grid-zoom.png`` with one segment each, its lowest 64 bands and first 1.6 s) land in ``--out``; a re-run
@@ -138,6 +139,11 @@ def summary(report: dict, seconds: float) -> dict:
     }
 
 
+def row_name(variant: str, spread: float) -> str:
+    """A variant's name in the table, with its sampling spread where that is not the fitted one."""
+    return variant if spread == 1 else f"{variant} spread {spread:g}"
+
+
 def cell(value: float | bool) -> str:
     """A row's number as printed: two decimals (``usable`` as True / False)."""
     return f"{value:.2f}" if isinstance(value, float) else str(value)
@@ -169,35 +175,45 @@ def main() -> None:
     parser.add_argument("--seeds", default="0", help="comma-separated GAN seeds each variant trains with (its "
                         "config's seed replaced); with more than one the table adds each variant's mean, so a "
                         "difference between variants can be set against the spread between seeds")
+    parser.add_argument("--spreads", default="1", help="comma-separated sampling spreads each trained model is "
+                        "scored at (GANConfig.sample_spread: the class normals' spread, as a multiple of the fitted "
+                        "one); a spread other than 1 adds ' spread S' to the row's name. Sampling only, so no retraining")
     fold_arguments(parser, "runs/gan-quality")
     args = parser.parse_args()
     out, X, y, X_test, y_test, labels, scaler, vgg = fold_and_classifier(args)
-    variants, seeds = args.variants.split(","), [int(s) for s in args.seeds.split(",")]
-    rows, models, seed_rows = {}, {}, {name: [] for name in variants}
-    for name in variants:
+    seeds, spreads = [int(s) for s in args.seeds.split(",")], [float(s) for s in args.spreads.split(",")]
+    rows, models = {}, {}
+    seed_rows = {(name, spread): [] for name in args.variants.split(",") for spread in spreads}
+    for name in args.variants.split(","):
         for seed in seeds:
-            run = name if seed == 0 else f"{name} seed {seed}"  # seed 0 (the configs' own) keeps its folder
-            folder = out / (name if seed == 0 else f"{name}@seed{seed}")
+            folder = out / (name if seed == 0 else f"{name}@seed{seed}")  # seed 0 (the configs' own) keeps its folder
             started = time.perf_counter()
-            model = train_gan(X, y, len(labels), replace(VARIANTS[name], seed=seed), folder, args.device,
-                              class_names=labels, scaler=scaler, progress=False)
+            trained = train_gan(X, y, len(labels), replace(VARIANTS[name], seed=seed), folder, args.device,
+                                class_names=labels, scaler=scaler, progress=False)
             seconds = time.perf_counter() - started
-            report = quality_report(model, X, y, seed=0, X_test=X_test, y_test=y_test, embed=lambda Z: embed(vgg, Z))
-            (folder / "quality_benchmark.json").write_text(json.dumps(report, indent=1))
-            rows[run] = summary(report, seconds)
-            seed_rows[name].append(rows[run])
-            print(f"{run}: " + ", ".join(f"{k} {cell(v)}" for k, v in rows[run].items()), flush=True)
-            if seed == seeds[0]:  # the grid shows each variant's first seed; written after each, kept if cut off
-                models[name] = model
+            for spread in spreads:
+                label = row_name(name, spread)
+                run = label if seed == 0 else f"{label} seed {seed}"
+                model = replace(trained, config=replace(trained.config, sample_spread=spread))
+                report = quality_report(model, X, y, seed=0, X_test=X_test, y_test=y_test,
+                                        embed=lambda Z: embed(vgg, Z))
+                json_name = "quality_benchmark.json" if spread == 1 else f"quality_benchmark_spread{spread:g}.json"
+                (folder / json_name).write_text(json.dumps(report, indent=1))
+                rows[run] = summary(report, seconds)
+                seed_rows[(name, spread)].append(rows[run])
+                print(f"{run}: " + ", ".join(f"{k} {cell(v)}" for k, v in rows[run].items()), flush=True)
+                if seed != seeds[0]:
+                    continue  # the grid shows each variant's first seed; written after each, kept if cut off
+                models[label] = model
                 spectrogram_grid(out / "grid.png", real_and_generated(models, X, y, labels, n=2),
                                  title=f"EmoDB {args.fold} training speakers: real beside each variant's segments")
                 spectrogram_grid(out / "grid-zoom.png", real_and_generated(models, X, y, labels, n=1), crop=ZOOM,
                                  title=f"EmoDB {args.fold}: lowest {ZOOM[0]} mel bands (to 1.7 kHz), first 1.6 s")
     if len(seeds) > 1:
-        for name, runs in seed_rows.items():
-            rows[f"{name} (mean of {len(seeds)} seeds)"] = {
+        for (name, spread), runs in seed_rows.items():
+            rows[f"{row_name(name, spread)} (mean of {len(seeds)} seeds)"] = {
                 k: all(r[k] for r in runs) if k == "usable" else float(np.mean([r[k] for r in runs])) for k in runs[0]}
-    base = rows[f"{variants[0]} (mean of {len(seeds)} seeds)" if len(seeds) > 1 else next(iter(rows))]["FD/floor clf"]
+    base = rows[f"{next(iter(models))} (mean of {len(seeds)} seeds)" if len(seeds) > 1 else next(iter(rows))]["FD/floor clf"]
     keys = list(next(iter(rows.values())))
     print(f"\nEmoDB fold {args.fold}: {len(X)} training segments, {len(X_test)} test segments, {len(labels)} classes")
     print("| variant | " + " | ".join(keys) + " | FD/floor clf vs base |")

@@ -14,7 +14,9 @@ import torch
 import seraug.gan.logger as logger_module
 import seraug.gan.steps as steps_module
 import seraug.gan.train as train_module
+from seraug.errors import ConfigError
 from seraug.gan import GANConfig, GANModel, build, generate, quality_report, train_gan
+from seraug.gan.diversity import mean_pairwise_distance
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.quality import PAUSE_LEVEL, pause_share
 from seraug.gan.steps import (autoencoder_step, gan_step, glide_profile, level_profile, modulation_magnitudes,
@@ -387,6 +389,22 @@ def test_generated_segments_vary_like_real_ones(trained, small):
             norm.reset_running_stats()
     collapsed = quality_report(stale, X, y)["classes"]
     assert all(c["diversity_ratio"] < model.config.collapse_ratio and c["mode_collapse"] for c in collapsed.values())
+
+
+def test_sample_spread_draws_codes_nearer_their_class_mean(trained):
+    """What ``GANConfig.sample_spread`` trades: at 0.5 the codes lie half as far from their class's mean as at 1
+    (same seed), so the decoded segments vary less; training's own draws are left as they were."""
+    model, _ = trained
+    gaussians, anger = model.gaussians, torch.zeros(64, dtype=torch.long)
+    mean = torch.from_numpy(gaussians.means[0]).float()
+    full = gaussians.sample(anger, torch.Generator().manual_seed(0)) - mean
+    half = gaussians.sample(anger, torch.Generator().manual_seed(0), spread=0.5) - mean
+    torch.testing.assert_close(half, 0.5 * full)
+    narrow = replace(model, config=replace(model.config, sample_spread=0.5))
+    assert (mean_pairwise_distance(generate(narrow, "anger", 32, seed=1))
+            < 0.9 * mean_pairwise_distance(generate(model, "anger", 32, seed=1)))
+    with pytest.raises(ConfigError, match="sample_spread"):
+        replace(TINY, sample_spread=0.0)
 
 
 def test_generated_arrays_are_segments_in_range(trained):

@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from seraug.gan.cli import add_parser
+from seraug.gan.diversity import mean_pairwise_distance
 
 CLASSES = ["anger", "neutral", "sadness"]
 TINY = ["--width", "0.0625", "--batch-size", "8", "--ae-epochs", "1", "--gan-epochs", "1", "--device", "cpu",
@@ -78,6 +79,10 @@ def test_generate_writes_segments_in_range(models, tmp_path):
     meta = json.loads((models / "proposed" / "model.json").read_text())["scaler"]
     dB = np.load(path)
     assert dB.min() >= meta["data_min"] - 1e-3 and dB.max() <= meta["data_max"] + 1e-3
+    narrow = tmp_path / "narrow.npy"  # the same draws nearer the class mean: less diverse
+    assert run(["gan", "generate", "--model", str(models / "proposed"), "--label", "sadness", "--n", "5",
+                "--out", str(narrow), "--seed", "2", "--sample-spread", "0.5"]) == 0
+    assert mean_pairwise_distance(np.load(narrow)) < mean_pairwise_distance(X)
     with pytest.raises(ValueError, match="unknown class 'boredom'"):
         run(["gan", "generate", "--model", str(models / "proposed"), "--label", "boredom", "--n", "1",
              "--out", str(path)])

@@ -108,7 +108,9 @@ class GANModel:
 def generate(model: GANModel, label: int | str, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:
     """``n`` spectrograms of one class, shape ``(n, 128, 128)`` float32 in [-1, 1] (the normalised scale).
 
-    Codes are drawn from the class's latent normal with a ``torch.Generator`` seeded by ``seed`` (same
+    Codes are drawn from the class's latent normal, its spread scaled by ``model.config.sample_spread``
+    (to sample a trained model at another spread: ``dataclasses.replace(model, config=replace(model.config,
+    sample_spread=0.8))``), with a ``torch.Generator`` seeded by ``seed`` (same
     seed => same arrays on the CPU) and decoded by G in eval mode (no dropout; batch-norm statistics as
     recomputed at the end of training, see :mod:`seraug.gan.train`). Use ``model.scaler.inverse_transform``
     to get dB.
@@ -119,20 +121,22 @@ def generate(model: GANModel, label: int | str, n: int, seed: int = 0, batch_siz
     """
     if n < 0:
         raise ConfigError(f"n must not be negative, got {n}")
-    return sample_images(model.generator, model.gaussians, model.class_index(label), n, seed, batch_size)
+    return sample_images(model.generator, model.gaussians, model.class_index(label), n, seed, batch_size,
+                         model.config.sample_spread)
 
 
 @torch.no_grad()
 def sample_images(generator: Generator, gaussians: ClassGaussians, k: int, n: int, seed: int,
-                  batch_size: int = 256) -> np.ndarray:
-    """Decode ``n`` codes of class ``k`` with G in eval mode; ``(n, 128, 128)`` float32. G's mode is restored."""
+                  batch_size: int = 256, spread: float = 1.0) -> np.ndarray:
+    """Decode ``n`` codes of class ``k`` (drawn at ``spread``, see :meth:`ClassGaussians.sample`) with G in eval
+    mode; ``(n, 128, 128)`` float32. G's mode is restored."""
     rng = torch.Generator().manual_seed(seed)
     device = next(generator.parameters()).device
     was_training = generator.training
     generator.eval()
     out = [np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)]
     for start in range(0, n, batch_size):
-        z = gaussians.sample(torch.full((min(batch_size, n - start),), k), rng).to(device)
+        z = gaussians.sample(torch.full((min(batch_size, n - start),), k), rng, spread).to(device)
         out.append(generator(z).float()[:, 0].cpu().numpy())
     generator.train(was_training)
     return np.concatenate(out)

@@ -63,6 +63,7 @@ def add_parser(subparsers, help: str) -> None:
     p.add_argument("--db", action="store_true", help="undo the normalisation: write dB values")
     p.add_argument("--wav-dir", help="also render each segment to DIR/<label>_<i>.wav (Griffin-Lim)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    _add_spread_option(p)
     p.set_defaults(func=_generate)
 
     p = actions.add_parser(
@@ -90,6 +91,7 @@ def add_parser(subparsers, help: str) -> None:
                    help="the `seraug experiment` preset whose classifier recipe trains FILE.pt (default cpu; "
                         "smoke for a quick look), always keeping the last epoch")
     _add_report_options(p)
+    _add_spread_option(p)
     p.set_defaults(func=_report_command)
 
 
@@ -98,6 +100,23 @@ def _at_least_two(text: str) -> int:
     if value < 2:
         raise argparse.ArgumentTypeError(f"must be at least 2 (a Fréchet distance needs 2 samples), got {value}")
     return value
+
+
+def _add_spread_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sample-spread", type=float, default=None, metavar="S",
+                   help="draw the codes from the class normals at S times their fitted spread (GANConfig."
+                        "sample_spread; below 1: nearer each class's mean, less diverse; default: the model's own, "
+                        "1 unless it was trained with --sample-spread). No retraining")
+
+
+def _load_model(folder: str, device: str, spread: float | None):
+    """A trained model, sampling at ``spread`` when it is given (see :func:`_add_spread_option`)."""
+    from dataclasses import replace
+
+    from seraug.gan.bundle import GANModel
+
+    model = GANModel.load(folder, device)
+    return model if spread is None else replace(model, config=replace(model.config, sample_spread=spread))
 
 
 def _add_report_options(p: argparse.ArgumentParser) -> None:
@@ -187,10 +206,10 @@ def _train(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from seraug.gan.bundle import GANModel, generate
+    from seraug.gan.bundle import generate
     from seraug.gan.render import write_wavs
 
-    model = GANModel.load(args.model, args.device)
+    model = _load_model(args.model, args.device, args.sample_spread)
     images = generate(model, args.label, args.n, args.seed)
     if args.wav_dir:
         paths = write_wavs(model, images, args.wav_dir, args.label)
@@ -208,12 +227,11 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _report_command(args: argparse.Namespace) -> int:
     from seraug.feature_store import load_features
-    from seraug.gan.bundle import GANModel
 
     models = {}
     for i, folder in enumerate(args.model):
         name = Path(folder).resolve().name
-        models[name if name not in models else f"{name}{i}"] = GANModel.load(folder, args.device)
+        models[name if name not in models else f"{name}{i}"] = _load_model(folder, args.device, args.sample_spread)
     X_db, segments, _ = load_features(args.features)
     test = None
     if args.test_speakers:

@@ -56,7 +56,7 @@ voiced frame then costs about 0.007, a fifth of the autoencoder's mean squared e
 (0.03-0.04), and one an octave off 1, far above it: octave errors are what the term must rule out."""
 
 LATER_FIELDS = {"ae_texture_weight": 0.0, "gan_texture_weight": 0.0, "gan_rhythm_weight": 0.0, "gan_glide_weight": 0.0,
-                "gan_level_weight": 0.0, "g_output": "image", "ae_pitch_weight": 0.0}
+                "gan_level_weight": 0.0, "g_output": "image", "ae_pitch_weight": 0.0, "sample_spread": 1.0}
 """Fields added after run folders were written, each with the value that behaves as before it existed.
 :func:`seraug.experiment.settings_hash` leaves a field out at that value, so those folders' finished
 cells still match new runs of the same settings, and :mod:`seraug.gan.train` resumes their checkpoints."""
@@ -127,6 +127,11 @@ class GANConfig:
         "levels (mean over the bands; seraug.gan.steps.level_profile) of its fakes and of the real batch: asks for "
         "as many silent, quiet and loud frames as real speech has, where the source-filter G fills the pauses "
         "(0 = off, the paper)"))
+    sample_spread: float = field(default=1.0, metadata=_doc(
+        "spread of the class normals the samples' codes are drawn from, as a multiple of the fitted one (1 = the "
+        "paper's draws; below 1 the codes keep nearer their class's mean, trading diversity for samples that carry "
+        "their class, as Glow's reduced temperature and BigGAN's truncation do). Sampling only: fine-tuning "
+        "draws at the fitted spread, so a trained model can be sampled at any spread"))
     d_lr_scale: float = field(default=1.0, metadata=_doc(
         "D's fine-tuning learning rate as a multiple of G's (the two time-scale update rule of Heusel et al. "
         "2017); 1 = the paper's single rate. A D that learns the emotions faster gives G a class signal sooner"))
@@ -164,7 +169,7 @@ class GANConfig:
 
         if self.arch not in ARCHS:
             raise bad("arch", f"must be one of {', '.join(ARCHS)}")
-        for name in ("width", "ae_lr", "d_lr_scale", "collapse_ratio"):
+        for name in ("width", "ae_lr", "d_lr_scale", "collapse_ratio", "sample_spread"):
             if not getattr(self, name) > 0:
                 raise bad(name, "must be positive")
         if self.gan_lr is not None and not self.gan_lr > 0:

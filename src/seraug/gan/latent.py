@@ -72,10 +72,11 @@ class ClassGaussians:
         values, vectors = np.linalg.eigh(self.covariances)
         return torch.from_numpy(vectors * np.sqrt(np.clip(values, 0, None))[:, None, :]).float()
 
-    def sample(self, classes: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Codes ``(n, d)`` float32 on the CPU, row ``i`` drawn from class ``classes[i]``'s normal."""
+    def sample(self, classes: torch.Tensor, generator: torch.Generator, spread: float = 1.0) -> torch.Tensor:
+        """Codes ``(n, d)`` float32 on the CPU, row ``i`` drawn from class ``classes[i]``'s normal with its
+        standard deviations times ``spread`` (1: the fitted normal; 0: the class mean)."""
         classes = torch.as_tensor(classes, dtype=torch.long)
-        noise = torch.randn(len(classes), self.latent_dim, generator=generator)
+        noise = torch.randn(len(classes), self.latent_dim, generator=generator) * spread
         means = torch.from_numpy(self.means).float()[classes]
         return means + torch.einsum("nij,nj->ni", self._factors[classes], noise)
 

@@ -348,6 +348,7 @@ def quality_report(
         "usable": bool(classes) and not problems,
         "problems": problems,
         "arch": model.config.arch,
+        "sample_spread": model.config.sample_spread,
         "embedding": EMBEDDING,
         "classifier": "logistic regression (standardised) on the embedding, trained on the real segments",
         "diversity": "mean pairwise RMS distance of [-1, 1] segments, generated / real",
