@@ -40,7 +40,7 @@ from seraug.experiment.balancing import TUNED_EXTRAS
 from seraug.feature_store import extract_features
 from seraug.folds import make_folds
 from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan
-from seraug.gan.config import G_RHYTHM_WEIGHT
+from seraug.gan.config import G_LEVEL_WEIGHT, G_RHYTHM_WEIGHT
 from seraug.normalise import MinMaxScaler
 
 ZOOM = (64, 64)
@@ -67,6 +67,7 @@ VARIANTS: dict[str, GANConfig] = {
     "+g-texture-1000": TEXTURE_FM,
     "+g-rhythm-100": replace(TEXTURE_FM, gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "+g-glide-300": STRATEGY["glide"],
+    "+g-glide-300-level-100": replace(STRATEGY["glide"], gan_level_weight=G_LEVEL_WEIGHT),
     "+source-filter": SOURCE_FILTER,
     "+source-filter-rhythm-100": replace(SOURCE_FILTER, gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "+source-filter-level-100": STRATEGY["source_filter_level"],
@@ -84,7 +85,9 @@ to its autoencoder's loss, weight 10, the best of ``benchmarks/gan_autoencoder.p
 the real batch (``GANConfig.gan_texture_weight``, :data:`seraug.gan.config.G_TEXTURE_WEIGHT`: the
 ``gan_texture_fm`` strategy); ``+g-rhythm-100`` also matches the time-axis modulations (onsets, pauses:
 ``GANConfig.gan_rhythm_weight``, :data:`seraug.gan.config.G_RHYTHM_WEIGHT`), ``+g-glide-300`` instead the
-tilt of the striations (pitch contours: ``GANConfig.gan_glide_weight``, :data:`seraug.gan.config.G_GLIDE_WEIGHT`);
+tilt of the striations (pitch contours: ``GANConfig.gan_glide_weight``, :data:`seraug.gan.config.G_GLIDE_WEIGHT`),
+and ``+g-glide-300-level-100`` adds to that ``+source-filter-level-100``'s level term (the image G kept 0.57 of the
+pauses);
 ``+source-filter`` is ``+g-texture-1000`` whose G draws its segments as the harmonics of a pitch contour
 (``GANConfig.g_output``, :mod:`seraug.gan.source_filter`), its autoencoder told the real segments' pitch
 (``GANConfig.ae_pitch_weight``), and ``+source-filter-rhythm-100`` adds ``+g-rhythm-100``'s term to it (its
