@@ -1,7 +1,7 @@
 """Which GAN settings give samples worth training on: quality of GAN variants on one EmoDB fold.
 
-    python benchmarks/gan_quality.py [--variants NAME,NAME] [--seeds 0,1] [--fold group-1] [--out runs/gan-quality]
-                                     [--data ../shared/data] [--device cpu]
+    python benchmarks/gan_quality.py [--variants NAME,NAME] [--seeds 0,1] [--sampling fitted,best_of=4]
+                                     [--fold group-1] [--out runs/gan-quality] [--data ../shared/data] [--device cpu]
 
 On the training speakers of one fold of the README's main command (``--folds groups --n-groups 5``),
 every variant trains a GAN on the real training segments (min-max normalised on them); the evaluation
@@ -15,8 +15,9 @@ between them (generated over real, :func:`seraug.gan.quality.pitch_statistics`),
 (generated over real, :func:`seraug.gan.quality.pause_share`), the FD to the training segments of generated
 segments over that of as many held-out real ones of the test speakers (``gen/held``, in both embeddings: the
 learned one puts real speech of unseen speakers far above the real-halves floor, printed under the table),
-with the seconds the GAN took to train. With ``--spreads`` each trained model is also scored with its samples'
-codes drawn nearer their class means (``GANConfig.sample_spread``), without retraining. With ``--seeds`` every variant trains once per GAN seed and the
+with the seconds the GAN took to train. With ``--sampling`` each trained model is also scored sampled otherwise
+(its codes nearer their class means, ``GANConfig.sample_spread``; the best of N draws by D,
+``GANConfig.sample_best_of``), without retraining. With ``--seeds`` every variant trains once per GAN seed and the
 table adds each variant's mean over them. The first variant (its mean) is the baseline of the ``vs base``
 column. Models, the classifier and one grid of real beside generated segments per class (``grid.png``, and
 ``grid-zoom.png`` with one segment each, its lowest 64 bands and first 1.6 s) land in ``--out``; a re-run
@@ -40,7 +41,7 @@ from seraug.experiment.balancing import TUNED_EXTRAS
 from seraug.feature_store import extract_features
 from seraug.folds import make_folds
 from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan
-from seraug.gan.config import G_LEVEL_WEIGHT, G_RHYTHM_WEIGHT
+from seraug.gan.config import G_RHYTHM_WEIGHT, SAMPLING_FIELDS
 from seraug.normalise import MinMaxScaler
 
 ZOOM = (64, 64)
@@ -67,7 +68,7 @@ VARIANTS: dict[str, GANConfig] = {
     "+g-texture-1000": TEXTURE_FM,
     "+g-rhythm-100": replace(TEXTURE_FM, gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "+g-glide-300": STRATEGY["glide"],
-    "+g-glide-300-level-100": replace(STRATEGY["glide"], gan_level_weight=G_LEVEL_WEIGHT),
+    "+g-glide-300-level-100": STRATEGY["glide_level"],
     "+source-filter": SOURCE_FILTER,
     "+source-filter-rhythm-100": replace(SOURCE_FILTER, gan_rhythm_weight=G_RHYTHM_WEIGHT),
     "+source-filter-level-100": STRATEGY["source_filter_level"],
@@ -142,9 +143,24 @@ def summary(report: dict, seconds: float) -> dict:
     }
 
 
-def row_name(variant: str, spread: float) -> str:
-    """A variant's name in the table, with its sampling spread where that is not the fitted one."""
-    return variant if spread == 1 else f"{variant} spread {spread:g}"
+def sampling(how: str) -> dict:
+    """``--sampling``'s entry as GANConfig fields: ``fitted`` -> ``{}``, ``spread=0.8+best_of=4`` ->
+    ``{"sample_spread": 0.8, "sample_best_of": 4}``."""
+    if how == "fitted":
+        return {}
+    fields = {}
+    for part in how.split("+"):
+        key, _, value = part.partition("=")
+        name = f"sample_{key}"
+        if name not in SAMPLING_FIELDS:
+            raise SystemExit(f"--sampling {how}: unknown {key!r}; use spread or best_of")
+        fields[name] = type(getattr(GANConfig(), name))(value)
+    return fields
+
+
+def row_name(variant: str, how: str) -> str:
+    """A variant's name in the table, with how it was sampled where that is not as trained."""
+    return variant if how == "fitted" else f"{variant} {how}"
 
 
 def cell(value: float | bool) -> str:
@@ -178,15 +194,16 @@ def main() -> None:
     parser.add_argument("--seeds", default="0", help="comma-separated GAN seeds each variant trains with (its "
                         "config's seed replaced); with more than one the table adds each variant's mean, so a "
                         "difference between variants can be set against the spread between seeds")
-    parser.add_argument("--spreads", default="1", help="comma-separated sampling spreads each trained model is "
-                        "scored at (GANConfig.sample_spread: the class normals' spread, as a multiple of the fitted "
-                        "one); a spread other than 1 adds ' spread S' to the row's name. Sampling only, so no retraining")
+    parser.add_argument("--sampling", default="fitted", help="comma-separated ways each trained model is sampled "
+                        "and scored, without retraining: fitted (as trained), or KEY=VALUE[+KEY=VALUE] of spread "
+                        "(GANConfig.sample_spread) and best_of (GANConfig.sample_best_of), e.g. fitted,best_of=4; "
+                        "any but fitted adds itself to the row's name")
     fold_arguments(parser, "runs/gan-quality")
     args = parser.parse_args()
     out, X, y, X_test, y_test, labels, scaler, vgg = fold_and_classifier(args)
-    seeds, spreads = [int(s) for s in args.seeds.split(",")], [float(s) for s in args.spreads.split(",")]
+    seeds, samplings = [int(s) for s in args.seeds.split(",")], args.sampling.split(",")
     rows, models = {}, {}
-    seed_rows = {(name, spread): [] for name in args.variants.split(",") for spread in spreads}
+    seed_rows = {(name, how): [] for name in args.variants.split(",") for how in samplings}
     for name in args.variants.split(","):
         for seed in seeds:
             folder = out / (name if seed == 0 else f"{name}@seed{seed}")  # seed 0 (the configs' own) keeps its folder
@@ -194,16 +211,16 @@ def main() -> None:
             trained = train_gan(X, y, len(labels), replace(VARIANTS[name], seed=seed), folder, args.device,
                                 class_names=labels, scaler=scaler, progress=False)
             seconds = time.perf_counter() - started
-            for spread in spreads:
-                label = row_name(name, spread)
+            for how in samplings:
+                label = row_name(name, how)
                 run = label if seed == 0 else f"{label} seed {seed}"
-                model = replace(trained, config=replace(trained.config, sample_spread=spread))
+                model = replace(trained, config=replace(trained.config, **sampling(how)))
                 report = quality_report(model, X, y, seed=0, X_test=X_test, y_test=y_test,
                                         embed=lambda Z: embed(vgg, Z))
-                json_name = "quality_benchmark.json" if spread == 1 else f"quality_benchmark_spread{spread:g}.json"
+                json_name = "quality_benchmark.json" if how == "fitted" else f"quality_benchmark_{how}.json"
                 (folder / json_name).write_text(json.dumps(report, indent=1))
                 rows[run] = summary(report, seconds)
-                seed_rows[(name, spread)].append(rows[run])
+                seed_rows[(name, how)].append(rows[run])
                 print(f"{run}: " + ", ".join(f"{k} {cell(v)}" for k, v in rows[run].items()), flush=True)
                 if seed != seeds[0]:
                     continue  # the grid shows each variant's first seed; written after each, kept if cut off
@@ -213,8 +230,8 @@ def main() -> None:
                 spectrogram_grid(out / "grid-zoom.png", real_and_generated(models, X, y, labels, n=1), crop=ZOOM,
                                  title=f"EmoDB {args.fold}: lowest {ZOOM[0]} mel bands (to 1.7 kHz), first 1.6 s")
     if len(seeds) > 1:
-        for (name, spread), runs in seed_rows.items():
-            rows[f"{row_name(name, spread)} (mean of {len(seeds)} seeds)"] = {
+        for (name, how), runs in seed_rows.items():
+            rows[f"{row_name(name, how)} (mean of {len(seeds)} seeds)"] = {
                 k: all(r[k] for r in runs) if k == "usable" else float(np.mean([r[k] for r in runs])) for k in runs[0]}
     base = rows[f"{next(iter(models))} (mean of {len(seeds)} seeds)" if len(seeds) > 1 else next(iter(rows))]["FD/floor clf"]
     keys = list(next(iter(rows.values())))

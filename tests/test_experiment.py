@@ -243,6 +243,7 @@ def test_one_strategy_vocabulary_and_balancers_declare_their_needs(tmp_path):
     assert {n: b.gan for n, b in BALANCERS.items() if b.gan} == {"gan": "proposed", "bagan": "bagan",
                                                                   "gan_tuned": "proposed", "gan_texture": "proposed",
                                                                   "gan_texture_fm": "proposed", "gan_glide": "proposed",
+                                                                  "gan_glide_level": "proposed",
                                                                   "gan_source_filter": "proposed",
                                                                   "gan_source_filter_level": "proposed"}
     with pytest.warns(DeprecationWarning, match="'none' is now called 'imbalanced'"):
@@ -252,8 +253,8 @@ def test_one_strategy_vocabulary_and_balancers_declare_their_needs(tmp_path):
         ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), strategies=["SAR_B"])
 
 
-GAN_TUNED_STRATEGIES = ("gan_tuned", "gan_texture", "gan_texture_fm", "gan_glide", "gan_source_filter",
-                        "gan_source_filter_level")
+GAN_TUNED_STRATEGIES = ("gan_tuned", "gan_texture", "gan_texture_fm", "gan_glide", "gan_glide_level",
+                        "gan_source_filter", "gan_source_filter_level")
 
 
 def test_gan_tuned_and_its_texture_variants_train_the_presets_tuned_config_and_are_refused_without_one(
@@ -281,7 +282,7 @@ def test_gan_tuned_and_its_texture_variants_train_the_presets_tuned_config_and_a
         assert len(list((tmp_path / "run" / "cells").glob(f"*__{strategy}__seed*.json"))) == 1
         assert (tmp_path / "run" / "examples" / strategy / "grid.png").exists()
     # gan_texture: gan_tuned's config, its autoencoder trained with the texture term; gan_texture_fm: and its G;
-    # gan_glide: and G's glide term; gan_source_filter: gan_texture_fm's with G's source-filter layer and the pitch
+    # gan_glide: and G's glide term (gan_glide_level: and its level term); gan_source_filter: gan_texture_fm's with G's source-filter layer and the pitch
     # term; gan_source_filter_level: and G's level term
     changed = ("ae_texture_weight", "gan_texture_weight", "gan_glide_weight", "g_output", "ae_pitch_weight",
                "gan_level_weight")
@@ -290,7 +291,8 @@ def test_gan_tuned_and_its_texture_variants_train_the_presets_tuned_config_and_a
         (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "image", 0.0, 0.0),
         (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "source_filter", AE_PITCH_WEIGHT, 0.0),
         (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "source_filter", AE_PITCH_WEIGHT, G_LEVEL_WEIGHT),
-        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, G_GLIDE_WEIGHT, "image", 0.0, 0.0)]
+        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, G_GLIDE_WEIGHT, "image", 0.0, 0.0),
+        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, G_GLIDE_WEIGHT, "image", 0.0, G_LEVEL_WEIGHT)]
     assert all(c == replace(trained[0], **{name: getattr(c, name) for name in changed}) for c in trained.values())
     for strategy in GAN_TUNED_STRATEGIES:
         with pytest.raises(ValueError, match=f"{strategy} has no measured settings at this preset"):

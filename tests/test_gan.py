@@ -16,6 +16,7 @@ import seraug.gan.steps as steps_module
 import seraug.gan.train as train_module
 from seraug.errors import ConfigError
 from seraug.gan import GANConfig, GANModel, build, generate, quality_report, train_gan
+from seraug.gan.bundle import class_scores
 from seraug.gan.diversity import mean_pairwise_distance
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.quality import PAUSE_LEVEL, pause_share
@@ -405,6 +406,23 @@ def test_sample_spread_draws_codes_nearer_their_class_mean(trained):
             < 0.9 * mean_pairwise_distance(generate(model, "anger", 32, seed=1)))
     with pytest.raises(ConfigError, match="sample_spread"):
         replace(TINY, sample_spread=0.0)
+
+
+def test_best_of_keeps_the_draws_d_finds_most_like_their_class(trained):
+    """``GANConfig.sample_best_of``: of 4 draws per sample, the kept ones are those D rates most likely real
+    segments of their class, so they score above plain draws on average; the count, the range and the seed's
+    determinism are those of plain sampling, and D is left in its mode."""
+    model, _ = trained
+    picky = replace(model, config=replace(model.config, sample_best_of=4))
+    model.discriminator.train()
+    kept, plain = generate(picky, "anger", 16, seed=2), generate(model, "anger", 16, seed=2)
+    assert model.discriminator.training
+    assert kept.shape == plain.shape and kept.min() >= -1 and kept.max() <= 1
+    assert np.array_equal(kept, generate(picky, "anger", 16, seed=2))
+    assert class_scores(model.discriminator, kept, 0).mean() > class_scores(model.discriminator, plain, 0).mean()
+    assert generate(picky, "anger", 0).shape == (0, 128, 128)
+    with pytest.raises(ConfigError, match="sample_best_of"):
+        replace(TINY, sample_best_of=0)
 
 
 def test_generated_arrays_are_segments_in_range(trained):

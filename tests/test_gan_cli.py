@@ -83,6 +83,9 @@ def test_generate_writes_segments_in_range(models, tmp_path):
     assert run(["gan", "generate", "--model", str(models / "proposed"), "--label", "sadness", "--n", "5",
                 "--out", str(narrow), "--seed", "2", "--sample-spread", "0.5"]) == 0
     assert mean_pairwise_distance(np.load(narrow)) < mean_pairwise_distance(X)
+    assert run(["gan", "generate", "--model", str(models / "proposed"), "--label", "sadness", "--n", "5",
+                "--out", str(narrow), "--seed", "2", "--sample-best-of", "3"]) == 0
+    assert np.load(narrow).shape == X.shape and not np.array_equal(np.load(narrow), X)  # D chose among 3 draws
     with pytest.raises(ValueError, match="unknown class 'boredom'"):
         run(["gan", "generate", "--model", str(models / "proposed"), "--label", "boredom", "--n", "1",
              "--out", str(path)])

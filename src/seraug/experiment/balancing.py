@@ -114,11 +114,13 @@ TUNED_EXTRAS: dict[str, dict] = {
     "texture": {"ae_texture_weight": TEXTURE_WEIGHT},
     "texture_fm": _TEXTURE_FM,
     "glide": _TEXTURE_FM | {"gan_glide_weight": G_GLIDE_WEIGHT},
+    "glide_level": _TEXTURE_FM | {"gan_glide_weight": G_GLIDE_WEIGHT, "gan_level_weight": G_LEVEL_WEIGHT},
     "source_filter": _SOURCE_FILTER,
     "source_filter_level": _SOURCE_FILTER | {"gan_level_weight": G_LEVEL_WEIGHT},
 }
 """The GAN strategies built on the preset's ``gan_tuned`` config: what each changes in it (``gan_tuned``,
-``gan_texture``, ``gan_texture_fm``, ``gan_glide``, ``gan_source_filter``, ``gan_source_filter_level``)."""
+``gan_texture``, ``gan_texture_fm``, ``gan_glide``, ``gan_glide_level``, ``gan_source_filter``,
+``gan_source_filter_level``)."""
 
 
 def _gan(kind: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
@@ -169,6 +171,9 @@ BALANCERS: dict[str, Balancer] = {b.name: b for b in (
     Balancer("gan_glide", "gan_texture_fm whose G also matches the tilt of the real striations (GANConfig."
              "gan_glide_weight: feature matching on 32 x 32 spectro-temporal modulation magnitudes)",
              partial(_gan, "glide"), gan="proposed", needs_tuned=True),
+    Balancer("gan_glide_level", "gan_glide whose G also matches the real frame levels in fine-tuning, as "
+             "gan_source_filter_level's (GANConfig.gan_level_weight)", partial(_gan, "glide_level"), gan="proposed",
+             needs_tuned=True),
     Balancer("gan_source_filter", "gan_texture_fm whose G draws each segment as the harmonics of a pitch contour "
              "under smooth envelopes (GANConfig.g_output='source_filter'), its autoencoder told the real pitch",
              partial(_gan, "source_filter"), gan="proposed", needs_tuned=True),

@@ -108,12 +108,12 @@ class GANModel:
 def generate(model: GANModel, label: int | str, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:
     """``n`` spectrograms of one class, shape ``(n, 128, 128)`` float32 in [-1, 1] (the normalised scale).
 
-    Codes are drawn from the class's latent normal, its spread scaled by ``model.config.sample_spread``
-    (to sample a trained model at another spread: ``dataclasses.replace(model, config=replace(model.config,
-    sample_spread=0.8))``), with a ``torch.Generator`` seeded by ``seed`` (same
-    seed => same arrays on the CPU) and decoded by G in eval mode (no dropout; batch-norm statistics as
-    recomputed at the end of training, see :mod:`seraug.gan.train`). Use ``model.scaler.inverse_transform``
-    to get dB.
+    Codes are drawn from the class's latent normal, its spread scaled by ``model.config.sample_spread``, with a
+    ``torch.Generator`` seeded by ``seed`` (same seed => same arrays on the CPU) and decoded by G in eval mode
+    (no dropout; batch-norm statistics as recomputed at the end of training, see :mod:`seraug.gan.train`). With
+    ``model.config.sample_best_of`` N above 1, N candidates are decoded per sample and the one D rates highest
+    (:func:`class_scores`) is kept. To sample a trained model otherwise: ``dataclasses.replace(model,
+    config=replace(model.config, sample_best_of=4))``. Use ``model.scaler.inverse_transform`` to get dB.
 
     Args:
         label: class name (e.g. ``"sadness"``) or index into ``model.class_names``.
@@ -121,8 +121,29 @@ def generate(model: GANModel, label: int | str, n: int, seed: int = 0, batch_siz
     """
     if n < 0:
         raise ConfigError(f"n must not be negative, got {n}")
-    return sample_images(model.generator, model.gaussians, model.class_index(label), n, seed, batch_size,
-                         model.config.sample_spread)
+    k, best_of = model.class_index(label), model.config.sample_best_of
+    images = sample_images(model.generator, model.gaussians, k, n * best_of, seed, batch_size,
+                           model.config.sample_spread)
+    if best_of == 1:
+        return images
+    scores = class_scores(model.discriminator, images, k, batch_size).reshape(n, best_of)
+    return images.reshape(n, best_of, IMAGE_SIZE, IMAGE_SIZE)[np.arange(n), scores.argmax(axis=1)]
+
+
+@torch.no_grad()
+def class_scores(discriminator: ConvEncoder, images: np.ndarray, k: int, batch_size: int = 256) -> np.ndarray:
+    """D's log-probability that each of ``images`` ``(n, 128, 128)`` is a real segment of class ``k``: column
+    ``k`` of the log-softmax over its K+1 logits (the output G was trained to raise), ``(n,)`` float32, D in
+    eval mode (its mode is restored)."""
+    device = next(discriminator.parameters()).device
+    was_training = discriminator.training
+    discriminator.eval()
+    out = [np.zeros(0, np.float32)]
+    for start in range(0, len(images), batch_size):
+        x = torch.from_numpy(images[start : start + batch_size]).to(device)[:, None]
+        out.append(discriminator(x).float().log_softmax(dim=1)[:, k].cpu().numpy())
+    discriminator.train(was_training)
+    return np.concatenate(out)
 
 
 @torch.no_grad()

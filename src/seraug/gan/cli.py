@@ -63,7 +63,7 @@ def add_parser(subparsers, help: str) -> None:
     p.add_argument("--db", action="store_true", help="undo the normalisation: write dB values")
     p.add_argument("--wav-dir", help="also render each segment to DIR/<label>_<i>.wav (Griffin-Lim)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
-    _add_spread_option(p)
+    _add_sampling_options(p)
     p.set_defaults(func=_generate)
 
     p = actions.add_parser(
@@ -91,7 +91,7 @@ def add_parser(subparsers, help: str) -> None:
                    help="the `seraug experiment` preset whose classifier recipe trains FILE.pt (default cpu; "
                         "smoke for a quick look), always keeping the last epoch")
     _add_report_options(p)
-    _add_spread_option(p)
+    _add_sampling_options(p)
     p.set_defaults(func=_report_command)
 
 
@@ -102,21 +102,27 @@ def _at_least_two(text: str) -> int:
     return value
 
 
-def _add_spread_option(p: argparse.ArgumentParser) -> None:
+def _add_sampling_options(p: argparse.ArgumentParser) -> None:
+    """``--sample-spread`` and ``--sample-best-of``: sample a trained model otherwise than it was trained with
+    (:data:`seraug.gan.config.SAMPLING_FIELDS`, no retraining); default: the model's own."""
     p.add_argument("--sample-spread", type=float, default=None, metavar="S",
                    help="draw the codes from the class normals at S times their fitted spread (GANConfig."
-                        "sample_spread; below 1: nearer each class's mean, less diverse; default: the model's own, "
-                        "1 unless it was trained with --sample-spread). No retraining")
+                        "sample_spread; below 1: nearer each class's mean, less diverse; default: the model's own)")
+    p.add_argument("--sample-best-of", type=int, default=None, metavar="N",
+                   help="decode N codes per sample and keep the one D rates most likely a real segment of its "
+                        "class (GANConfig.sample_best_of; default: the model's own)")
 
 
-def _load_model(folder: str, device: str, spread: float | None):
-    """A trained model, sampling at ``spread`` when it is given (see :func:`_add_spread_option`)."""
+def _load_model(folder: str, device: str, args: argparse.Namespace):
+    """A trained model, sampling with the options of :func:`_add_sampling_options` that are given."""
     from dataclasses import replace
 
     from seraug.gan.bundle import GANModel
+    from seraug.gan.config import SAMPLING_FIELDS
 
     model = GANModel.load(folder, device)
-    return model if spread is None else replace(model, config=replace(model.config, sample_spread=spread))
+    given = {name: getattr(args, name) for name in SAMPLING_FIELDS if getattr(args, name) is not None}
+    return replace(model, config=replace(model.config, **given)) if given else model
 
 
 def _add_report_options(p: argparse.ArgumentParser) -> None:
@@ -209,7 +215,7 @@ def _generate(args: argparse.Namespace) -> int:
     from seraug.gan.bundle import generate
     from seraug.gan.render import write_wavs
 
-    model = _load_model(args.model, args.device, args.sample_spread)
+    model = _load_model(args.model, args.device, args)
     images = generate(model, args.label, args.n, args.seed)
     if args.wav_dir:
         paths = write_wavs(model, images, args.wav_dir, args.label)
@@ -231,7 +237,7 @@ def _report_command(args: argparse.Namespace) -> int:
     models = {}
     for i, folder in enumerate(args.model):
         name = Path(folder).resolve().name
-        models[name if name not in models else f"{name}{i}"] = _load_model(folder, args.device, args.sample_spread)
+        models[name if name not in models else f"{name}{i}"] = _load_model(folder, args.device, args)
     X_db, segments, _ = load_features(args.features)
     test = None
     if args.test_speakers:

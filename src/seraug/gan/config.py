@@ -55,8 +55,13 @@ AE_PITCH_WEIGHT = 1.0
 voiced frame then costs about 0.007, a fifth of the autoencoder's mean squared error at the end of its training
 (0.03-0.04), and one an octave off 1, far above it: octave errors are what the term must rule out."""
 
+SAMPLING_FIELDS = ("sample_spread", "sample_best_of")
+"""Fields that act only when drawing samples, not in training: a trained model can be sampled with others
+(``dataclasses.replace(model, config=replace(model.config, sample_best_of=4))``)."""
+
 LATER_FIELDS = {"ae_texture_weight": 0.0, "gan_texture_weight": 0.0, "gan_rhythm_weight": 0.0, "gan_glide_weight": 0.0,
-                "gan_level_weight": 0.0, "g_output": "image", "ae_pitch_weight": 0.0, "sample_spread": 1.0}
+                "gan_level_weight": 0.0, "g_output": "image", "ae_pitch_weight": 0.0, "sample_spread": 1.0,
+                "sample_best_of": 1}
 """Fields added after run folders were written, each with the value that behaves as before it existed.
 :func:`seraug.experiment.settings_hash` leaves a field out at that value, so those folders' finished
 cells still match new runs of the same settings, and :mod:`seraug.gan.train` resumes their checkpoints."""
@@ -132,6 +137,11 @@ class GANConfig:
         "paper's draws; below 1 the codes keep nearer their class's mean, trading diversity for samples that carry "
         "their class, as Glow's reduced temperature and BigGAN's truncation do). Sampling only: fine-tuning "
         "draws at the fitted spread, so a trained model can be sampled at any spread"))
+    sample_best_of: int = field(default=1, metadata=_doc(
+        "draw N codes per sample and keep the segment D rates most likely a real one of its class (column k of "
+        "its K+1-way log-softmax; 1 = every draw kept, the paper). Sampling only, like --sample-spread: D, which "
+        "learnt the emotions from the real segments, sets aside draws that wandered into another emotion, for N "
+        "times the decoding"))
     d_lr_scale: float = field(default=1.0, metadata=_doc(
         "D's fine-tuning learning rate as a multiple of G's (the two time-scale update rule of Heusel et al. "
         "2017); 1 = the paper's single rate. A D that learns the emotions faster gives G a class signal sooner"))
@@ -180,7 +190,7 @@ class GANConfig:
             raise bad("g_output", "only the proposed arch has another output layer; bagan keeps its own")
         if self.ae_pitch_weight and self.g_output != "source_filter":
             raise bad("ae_pitch_weight", "needs g_output='source_filter' (only that G draws a pitch contour)")
-        for name in ("latent_dim", "hidden"):
+        for name in ("latent_dim", "hidden", "sample_best_of"):
             if getattr(self, name) < 1:
                 raise bad(name, "must be at least 1")
         for name in ("ae_epochs", "gan_epochs", "max_recoveries"):

@@ -349,6 +349,7 @@ def quality_report(
         "problems": problems,
         "arch": model.config.arch,
         "sample_spread": model.config.sample_spread,
+        "sample_best_of": model.config.sample_best_of,
         "embedding": EMBEDDING,
         "classifier": "logistic regression (standardised) on the embedding, trained on the real segments",
         "diversity": "mean pairwise RMS distance of [-1, 1] segments, generated / real",
