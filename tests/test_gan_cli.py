@@ -94,14 +94,15 @@ def test_generate_writes_segments_in_range(models, tmp_path):
 def test_report_compares_models_side_by_side(models, store, tmp_path, capsys):
     out = tmp_path / "report"
     assert run(["gan", "report", "--model", str(models / "proposed"), "--model", str(models / "bagan"),
-                "--features", str(store), "--out", str(out), "--wavs", "0", "--grid-n", "2"]) == 0
-    printed = capsys.readouterr().out
-    assert "proposed (proposed)" in printed and "bagan (bagan)" in printed
+                "--features", str(store), "--out", str(out), "--wavs", "0", "--grid-n", "2",
+                "--sample-best-of", "2"]) == 0
+    printed = capsys.readouterr().out  # both sampled the best of 2 draws, and the report says so
+    assert "proposed (proposed, sample_best_of 2)" in printed and "bagan (bagan, sample_best_of 2)" in printed
     assert "FD floor: the same between two random halves" in printed  # the columns explained
     assert "compared with segments of its own training speakers 03, 08" in printed
     for name in ("proposed", "bagan"):
         report = json.loads((out / f"quality_{name}.json").read_text())
-        assert report["arch"] == name and set(report["classes"]) == set(CLASSES)
+        assert report["arch"] == name and set(report["classes"]) == set(CLASSES) and report["sample_best_of"] == 2
         # one epoch of each phase: far from real segments, and the report says so in words
         assert not report["usable"] and any("real floor" in p for p in report["problems"])
     assert printed.count("WARNING: unusable for balancing") == 2

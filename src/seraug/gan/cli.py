@@ -12,7 +12,7 @@ from pathlib import Path
 
 from seraug.arguments import add_speaker_arguments, chosen_speakers, speaker_list
 from seraug.errors import ConfigError
-from seraug.gan.config import ARCHS, GANConfig
+from seraug.gan.config import ARCHS, SAMPLING_FIELDS, GANConfig
 
 
 def add_parser(subparsers, help: str) -> None:
@@ -118,7 +118,6 @@ def _load_model(folder: str, device: str, args: argparse.Namespace):
     from dataclasses import replace
 
     from seraug.gan.bundle import GANModel
-    from seraug.gan.config import SAMPLING_FIELDS
 
     model = GANModel.load(folder, device)
     given = {name: getattr(args, name) for name in SAMPLING_FIELDS if getattr(args, name) is not None}
@@ -175,7 +174,9 @@ def _report(models: dict, X_db, segments, out: Path, args: argparse.Namespace, t
                                 embed=learned)
         path = out / ("quality.json" if single else f"quality_{name}.json")
         path.write_text(json.dumps(report, indent=2))
-        print(format_report(report, f"{name} ({model.config.arch}); FD in {report['embedding']}"))
+        sampled = "".join(f", {field} {getattr(model.config, field)}" for field in SAMPLING_FIELDS
+                          if getattr(model.config, field) != getattr(GANConfig(), field))
+        print(format_report(report, f"{name} ({model.config.arch}{sampled}); FD in {report['embedding']}"))
         print(f"wrote {path}\n")
         for k, label in enumerate(model.class_names):
             if args.wavs > 0:
