@@ -104,13 +104,12 @@ def _at_least_two(text: str) -> int:
 
 def _add_sampling_options(p: argparse.ArgumentParser) -> None:
     """``--sample-spread`` and ``--sample-best-of``: sample a trained model otherwise than it was trained with
-    (:data:`seraug.gan.config.SAMPLING_FIELDS`, no retraining); default: the model's own."""
-    p.add_argument("--sample-spread", type=float, default=None, metavar="S",
-                   help="draw the codes from the class normals at S times their fitted spread (GANConfig."
-                        "sample_spread; below 1: nearer each class's mean, less diverse; default: the model's own)")
-    p.add_argument("--sample-best-of", type=int, default=None, metavar="N",
-                   help="decode N codes per sample and keep the one D rates most likely a real segment of its "
-                        "class (GANConfig.sample_best_of; default: the model's own)")
+    (:data:`seraug.gan.config.SAMPLING_FIELDS`, no retraining), with the fields' own help; default: the model's."""
+    for f in fields(GANConfig):
+        if f.name in SAMPLING_FIELDS:
+            p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=type(f.default), default=None,
+                           metavar="N" if isinstance(f.default, int) else "S",
+                           help=f.metadata["help"] + " (default: the model's own)")
 
 
 def _load_model(folder: str, device: str, args: argparse.Namespace):
