@@ -25,7 +25,7 @@ from seraug.classifier import TrainConfig, evaluate, fit, predict_proba
 from seraug.corpora import load_manifest
 from seraug.experiment import PRESETS
 from seraug.feature_store import extract_features
-from seraug.folds import make_folds
+from seraug.experiment.folds import make_folds
 from seraug.normalise import MinMaxScaler
 
 START = TrainConfig(width=1 / 8, epochs=15, patience=15, batch_size=32, lr=1e-3, device="cpu")

@@ -29,11 +29,11 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).parent))
 from gan_quality import fold_arguments, fold_data  # noqa: E402  (the sibling benchmark's fold)
 
-from seraug.experiment import PRESETS  # noqa: E402
+from seraug.gan.recipes import SIZES  # noqa: E402
 from seraug.gan import GANConfig, spectrogram_grid  # noqa: E402
 from seraug.gan.quality import striation_energy  # noqa: E402
 from seraug.gan.steps import ReconstructionLoss, texture_loss  # noqa: E402
-from seraug.gan.train import train_autoencoder  # noqa: E402
+from seraug.gan.train import Variant, train_autoencoder  # noqa: E402
 
 
 
@@ -47,7 +47,7 @@ def mse_and_mel_gradients(reconstruction: torch.Tensor, target: torch.Tensor) ->
     return F.mse_loss(reconstruction, target) + F.mse_loss(steps(reconstruction), steps(target))
 
 
-TUNED = PRESETS["cpu"].gan_tuned
+TUNED = SIZES["cpu"].tuned
 VARIANTS: dict[str, tuple[GANConfig, ReconstructionLoss | None]] = {
     "gan-tuned": (TUNED, None),
     "+latent-512": (replace(TUNED, latent_dim=512, hidden=4096), None),
@@ -57,7 +57,7 @@ VARIANTS: dict[str, tuple[GANConfig, ReconstructionLoss | None]] = {
     **{f"+mel-modulation-loss-{w:g}": (replace(TUNED, ae_texture_weight=w), None) for w in (5.0, 10.0, 15.0, 20.0, 30.0)},
 }
 """name -> (config, reconstruction loss; None: the paper's MSE). Only the autoencoder's settings act.
-``gan-tuned``: the ``gan_tuned`` strategy's autoencoder (width 1/4: G's dense layers 100 -> 256 -> 128 x 8
+``gan-tuned``: the tuned schedule's autoencoder (width 1/4: G's dense layers 100 -> 256 -> 128 x 8
 x 8); ``+latent-512``: a code of 512 instead of the paper's 100 and G's first dense layer 4 times as wide
 (1024), so the code is not squeezed through 256 numbers after all; ``+mel-gradient-loss``: the same
 network trained on :func:`mse_and_mel_gradients`; ``+mel-modulation-loss-W``: trained with the texture term
@@ -94,8 +94,9 @@ def main() -> None:
     for name in args.variants.split(","):
         started = time.perf_counter()
         config, loss = VARIANTS[name]
+        variant = Variant(name, reconstruction_loss=(lambda g, loss=loss: loss) if loss else None)
         encoder, generator = train_autoencoder(X, y, len(labels), replace(config, ae_epochs=args.ae_epochs), args.device,
-                                               loss)
+                                               variant)
         seconds = time.perf_counter() - started
         R = reconstruct(encoder, generator, X)
         ratios = [striation_energy(R[y == k]).mean() / real[k] for k in range(len(labels))]

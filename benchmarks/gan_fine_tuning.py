@@ -34,30 +34,23 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gan_quality import cell, fold_and_classifier, fold_arguments, summary  # noqa: E402
 
 from seraug.classifier import embed  # noqa: E402
-from seraug.experiment import PRESETS  # noqa: E402
 from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan  # noqa: E402
+from seraug.gan.recipes import SIZES  # noqa: E402
 
-TUNED = PRESETS["cpu"].gan_tuned
+TUNED = SIZES["cpu"].tuned
 BEFORE = replace(TUNED, gan_lr=1e-4, g_ema=0.0)
-R1_GAMMA = 1.0
 VARIANTS: dict[str, GANConfig] = {
     "lr-1e-4": BEFORE,
-    "d-lr-x4": replace(BEFORE, d_lr_scale=4.0),
     "lr-2e-4": replace(BEFORE, gan_lr=2e-4),
     "lr-2e-4-ema-0.9": replace(BEFORE, gan_lr=2e-4, g_ema=0.9),
     "lr-2e-4-ema-0.97": replace(BEFORE, gan_lr=2e-4, g_ema=0.97),
-    "gan-tuned": TUNED,
-    "+balanced-real": replace(TUNED, balanced_real=True),
-    "+r1": replace(TUNED, r1_gamma=R1_GAMMA),
-    "+balanced-real+r1": replace(TUNED, balanced_real=True, r1_gamma=R1_GAMMA),
 }
 """name -> fine-tuning settings. ``lr-1e-4`` is the fine-tuning of the earlier ``gan_tuned`` (Adam 1e-4 for
-G and D, G's last weights generate); ``d-lr-x4`` lets D learn 4 times as fast (two time-scale rule);
-``lr-2e-4`` doubles both rates; the ``ema`` rows let a moving average of G's weights (decay per step)
-generate; ``lr-2e-4-ema-0.97`` is the fine-tuning of ``gan_tuned``. The last rows start from ``gan-tuned``
-(``gan_tuned`` itself) and change how D learns: ``+balanced-real`` draws its real batches class-balanced,
-``+r1`` adds an R1 penalty of weight ``R1_GAMMA`` on its real batches, the last row both."""
-FINE_TUNING = {"gan_lr", "d_lr_scale", "g_ema", "gan_epochs", "balanced_real", "r1_gamma"}
+G and D, G's last weights generate); ``lr-2e-4`` doubles both rates; the ``ema`` rows let a moving average of
+G's weights (decay per step) generate; ``lr-2e-4-ema-0.97`` is the tuned schedule's fine-tuning (the ``texture``
+recipe's). Rows measured before (D learning 4 times as fast, class-balanced real batches, an R1 penalty) are in
+``docs/gan-research.md``; their settings were retired."""
+FINE_TUNING = {"gan_lr", "g_ema", "gan_epochs"}
 """The GANConfig fields a variant may change: none of them acts before fine-tuning."""
 
 
@@ -69,9 +62,9 @@ def set_config(checkpoint: Path, config: GANConfig, learning_rates: bool = False
     state["config"] = config.to_dict()
     if learning_rates:
         state["generator_ema"] = None
-        for name, scale in (("opt_g", 1.0), ("opt_d", config.d_lr_scale)):
+        for name in ("opt_g", "opt_d"):
             for group in state[name]["param_groups"]:
-                group["lr"] = config.fine_tuning_lr * scale
+                group["lr"] = config.fine_tuning_lr
     torch.save(state, checkpoint)
 
 
@@ -79,7 +72,7 @@ def finished(folder: Path, config: GANConfig) -> bool:
     """Whether ``folder`` holds a model trained to the end under ``config`` (then it is scored, not trained
     again; its ``GAN s`` is the time to load it)."""
     path = folder / "model.json"
-    return path.exists() and json.loads(path.read_text())["config"] == config.to_dict()
+    return path.exists() and GANConfig.from_dict(json.loads(path.read_text())["config"]) == config
 
 
 def main() -> None:
@@ -118,7 +111,7 @@ def main() -> None:
             seconds = time.perf_counter() - started
             report = quality_report(models[name], X, y, seed=0, X_test=X_test, y_test=y_test,
                                     embed=lambda Z: embed(vgg, Z))
-            rows[name, stage] = row = summary(report, seconds)
+            rows[name, stage] = row = summary(report, seconds, models[name], X)
             if len(rows) == 1:
                 print("| variant | fine-tuning epochs | " + " | ".join(row) + " | FD/floor vs base |")
                 print("| --- " * (len(row) + 3) + "|")

@@ -11,13 +11,13 @@ segments and the fold's two held-out test speakers: per class the Fréchet dista
 floor in the band-statistics and in the VGG19 embedding, GAN-test (generated recognised minus real
 recall), diversity, striations, and GAN-train (a classifier trained on generated segments only, tested on
 the test speakers, over the same classifier trained on real ones), the share of voiced frames and the pitch motion
-between them (generated over real, :func:`seraug.gan.quality.pitch_statistics`), the share of frames in pauses
+between them (generated over real, ``source_filter.pitch_statistics``), the share of frames in pauses
 (generated over real, :func:`seraug.gan.quality.pause_share`), the FD to the training segments of generated
 segments over that of as many held-out real ones of the test speakers (``gen/held``, in both embeddings: the
 learned one puts real speech of unseen speakers far above the real-halves floor, printed under the table),
 with the seconds the GAN took to train. With ``--sampling`` each trained model is also scored sampled otherwise
-(its codes nearer their class means, ``GANConfig.sample_spread``; the best of N draws by D,
-``GANConfig.sample_best_of``), without retraining. With ``--seeds`` every variant trains once per GAN seed and the
+(its codes nearer their class means, ``spread``; the best of N draws by D, ``best_of``: the arguments of
+:func:`seraug.gan.generate`), without retraining. With ``--seeds`` every variant trains once per GAN seed and the
 table adds each variant's mean over them. The first variant (its mean) is the baseline of the ``vs base``
 column. Models, the classifier and one grid of real beside generated segments per class (``grid.png``, and
 ``grid-zoom.png`` with one segment each, its lowest 64 bands and first 1.6 s) land in ``--out``; a re-run
@@ -28,76 +28,72 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from seraug.classifier import embed, fit_or_load
-from seraug.corpora import load_manifest
-from seraug.experiment import PRESETS
-from seraug.experiment.balancing import TUNED_EXTRAS
-from seraug.feature_store import extract_features
-from seraug.folds import make_folds
-from seraug.gan import GANConfig, quality_report, real_and_generated, spectrogram_grid, train_gan
-from seraug.gan.config import G_RHYTHM_WEIGHT, SAMPLING_FIELDS
-from seraug.normalise import MinMaxScaler
+sys.path.insert(0, str(Path(__file__).parent))
+from gan_variants import VARIANTS as RESEARCH  # noqa: E402
+from source_filter import pitch_statistics  # noqa: E402
+
+from seraug.classifier import embed, fit_or_load  # noqa: E402
+from seraug.classifier.recipes import CLASSIFIER_PRESETS  # noqa: E402
+from seraug.corpora import load_manifest  # noqa: E402
+from seraug.experiment.folds import make_folds  # noqa: E402
+from seraug.feature_store import extract_features  # noqa: E402
+from seraug.gan import GANConfig, generate, quality_report, real_and_generated, spectrogram_grid, train_gan  # noqa: E402
+from seraug.gan.quality import bars_text, summary_row  # noqa: E402
+from seraug.gan.recipes import recipe_config  # noqa: E402
+from seraug.gan.train import Variant  # noqa: E402
+from seraug.normalise import MinMaxScaler  # noqa: E402
 
 ZOOM = (64, 64)
 """Bands and frames of ``grid-zoom.png``: up to 1.7 kHz and 1.6 s, where a voice's harmonics are resolved."""
-PAPER = PRESETS["cpu"].gan
+PAPER = recipe_config("paper")
 NO_DROPOUT = replace(PAPER, dropout=0.0)
 FAST_AE = replace(NO_DROPOUT, ae_lr=1e-3)
 FAST_GAN = replace(FAST_AE, gan_lr=1e-4)
-STRATEGY = {kind: replace(PRESETS["cpu"].gan_tuned, **extras) for kind, extras in TUNED_EXTRAS.items()}
-"""The experiment's ``gan_<kind>`` strategies' configs at the ``cpu`` preset, by kind (``texture``, ...)."""
-TEXTURE_FM, SOURCE_FILTER = STRATEGY["texture_fm"], STRATEGY["source_filter"]
-VARIANTS: dict[str, GANConfig] = {
-    "cpu-preset": PAPER,
-    "no-dropout": NO_DROPOUT,
-    "+ae-lr-1e-3": FAST_AE,
-    "+gan-lr-1e-4": FAST_GAN,
-    "+10-ae-epochs": replace(FAST_GAN, ae_epochs=10),
-    "+width-0.25": replace(FAST_GAN, ae_epochs=10, width=1 / 4),
-    "+40-ae-4-gan-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=40, gan_epochs=4),  # the earlier gan_tuned
-    "+60-ae-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=4),
-    "+8-gan-epochs": replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=8),
-    "gan-tuned": PRESETS["cpu"].gan_tuned,  # + fine-tuning Adam 2e-4, G's moving average 0.97, 20 epochs
-    "+texture-10": STRATEGY["texture"],
-    "+g-texture-1000": TEXTURE_FM,
-    "+g-rhythm-100": replace(TEXTURE_FM, gan_rhythm_weight=G_RHYTHM_WEIGHT),
-    "+g-glide-300": STRATEGY["glide"],
-    "+g-glide-300-level-100": STRATEGY["glide_level"],
-    "+source-filter": SOURCE_FILTER,
-    "+source-filter-rhythm-100": replace(SOURCE_FILTER, gan_rhythm_weight=G_RHYTHM_WEIGHT),
-    "+source-filter-level-100": STRATEGY["source_filter_level"],
-    "bagan": replace(PAPER, arch="bagan"),
-    "paper-size": PRESETS["paper"].gan,  # the paper's settings at the paper preset's size (a GPU's work)
-    "paper-size-bagan": replace(PRESETS["paper"].gan, arch="bagan"),
-    "+g-texture-1000-width-1": replace(TEXTURE_FM, width=1.0),
+RECIPE = Variant()
+VARIANTS: dict[str, tuple[GANConfig, Variant]] = {
+    "cpu-preset": (PAPER, RECIPE),
+    "no-dropout": (NO_DROPOUT, RECIPE),
+    "+ae-lr-1e-3": (FAST_AE, RECIPE),
+    "+gan-lr-1e-4": (FAST_GAN, RECIPE),
+    "+10-ae-epochs": (replace(FAST_GAN, ae_epochs=10), RECIPE),
+    "+width-0.25": (replace(FAST_GAN, ae_epochs=10, width=1 / 4), RECIPE),
+    "+40-ae-4-gan-epochs": (replace(FAST_GAN, width=1 / 4, ae_epochs=40, gan_epochs=4), RECIPE),
+    "+60-ae-epochs": (replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=4), RECIPE),
+    "+8-gan-epochs": (replace(FAST_GAN, width=1 / 4, ae_epochs=60, gan_epochs=8), RECIPE),
+    "gan-tuned": RESEARCH["tuned"],  # + fine-tuning Adam 2e-4, G's moving average 0.97, 20 epochs
+    "+texture-10": (recipe_config("texture"), RECIPE),  # the texture recipe
+    "+g-texture-1000": RESEARCH["texture_fm"],
+    "+g-rhythm-100": RESEARCH["rhythm"],
+    "+g-glide-300": RESEARCH["glide"],
+    "+g-glide-300-level-100": RESEARCH["glide_level"],
+    "+source-filter": RESEARCH["source_filter"],
+    "+source-filter-rhythm-100": RESEARCH["source_filter_rhythm"],
+    "+source-filter-level-100": RESEARCH["source_filter_level"],
+    "bagan": (recipe_config("bagan"), RECIPE),
+    "paper-size": (recipe_config("paper", "paper"), RECIPE),  # the paper's settings at the paper size (a GPU's work)
+    "paper-size-bagan": (recipe_config("bagan", "paper"), RECIPE),
+    "texture-paper-size": (recipe_config("texture", "paper"), RECIPE),
 }
-"""name -> GAN config. ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings
+"""name -> (GAN config, research hooks). ``cpu-preset`` is what the ``gan`` strategy trains: the paper's settings
 (dropout 0.2 after every layer, autoencoder Adam 5e-5, fine-tuning Adam 1e-6) at the preset's width
 1/16 and 4 + 2 epochs; each row after it changes the row above as its name says (``gan-tuned`` is the
-``gan_tuned`` strategy, chosen with ``benchmarks/gan_fine_tuning.py``; ``+texture-10`` adds the texture term
-to its autoencoder's loss, weight 10, the best of ``benchmarks/gan_autoencoder.py``: the ``gan_texture`` strategy;
-``+g-texture-1000`` adds to G's fine-tuning loss 1000 times the texture-profile difference of its fakes and
-the real batch (``GANConfig.gan_texture_weight``, :data:`seraug.gan.config.G_TEXTURE_WEIGHT`: the
-``gan_texture_fm`` strategy); ``+g-rhythm-100`` also matches the time-axis modulations (onsets, pauses:
-``GANConfig.gan_rhythm_weight``, :data:`seraug.gan.config.G_RHYTHM_WEIGHT`), ``+g-glide-300`` instead the
-tilt of the striations (pitch contours: ``GANConfig.gan_glide_weight``, :data:`seraug.gan.config.G_GLIDE_WEIGHT`),
-and ``+g-glide-300-level-100`` adds to that ``+source-filter-level-100``'s level term (the image G kept 0.57 of the
-pauses);
-``+source-filter`` is ``+g-texture-1000`` whose G draws its segments as the harmonics of a pitch contour
-(``GANConfig.g_output``, :mod:`seraug.gan.source_filter`), its autoencoder told the real segments' pitch
-(``GANConfig.ae_pitch_weight``), and ``+source-filter-rhythm-100`` adds ``+g-rhythm-100``'s term to it (its
-segments lacked onsets and pauses); ``+source-filter-level-100`` instead matches the quantiles of the frame levels
-(``GANConfig.gan_level_weight``, :data:`seraug.gan.config.G_LEVEL_WEIGHT`): its autoencoder kept the pauses (0.18 of
-the frames, real 0.21) and fine-tuning filled them;
-``bagan`` is the original BAGAN at the preset's size. ``paper-size`` and ``paper-size-bagan`` are the proposed GAN and BAGAN of the ``paper``
-preset (width 1, the paper's 50 + 50 epochs), and ``+g-texture-1000-width-1`` is ``gan_texture_fm``'s recipe at
-width 1: runs for a GPU (``--device cuda``), to see what the CPU preset's small widths cost."""
+tuned schedule, chosen with ``benchmarks/gan_fine_tuning.py``; ``+texture-10`` adds the texture term
+to its autoencoder's loss, weight 10, the best of ``benchmarks/gan_autoencoder.py``: the ``texture`` recipe, the
+``gan_texture`` strategy). The rows after it are the research variants of ``gan_variants.py``: ``+g-texture-1000``
+adds to G's fine-tuning loss 1000 times the texture-profile difference of its fakes and the real batch;
+``+g-rhythm-100`` also matches the time-axis modulations (onsets, pauses), ``+g-glide-300`` instead the tilt of
+the striations (pitch contours), and ``+g-glide-300-level-100`` adds the level term (the quantiles of the frame
+levels); ``+source-filter`` is ``+g-texture-1000`` whose G draws its segments as the harmonics of a pitch contour
+(``source_filter.py``), its autoencoder told the real segments' pitch, with the rhythm or level term in the next
+two rows. ``bagan`` is the original BAGAN at the preset's size. ``paper-size``, ``paper-size-bagan`` and
+``texture-paper-size`` are the three recipes at the ``paper`` preset's size: runs for a GPU (``--device cuda``)."""
 
 
 def fold_data(data: Path, fold_name: str, out: Path):
@@ -115,47 +111,36 @@ def fold_data(data: Path, fold_name: str, out: Path):
     return scaler.transform(X[train]), y[train], scaler.transform(X[test]), y[test], labels, scaler, X[train]
 
 
-def summary(report: dict, seconds: float) -> dict:
-    """One table row: class means of the report's numbers."""
+def summary(report: dict, seconds: float, model, X: np.ndarray, drawn: dict | None = None) -> dict:
+    """One table row: every measure of :data:`seraug.gan.quality.MEASURES` (class means), the pitch statistics of
+    32 of ``model``'s segments per class (drawn as ``drawn`` says) over those of the real ``X`` (the source-filter
+    research's own measure), how far generated segments lie beside held-out real ones, and the verdict."""
     classes = report["classes"].values()
-
-    def over_floor(key: str, floor: str) -> float:
-        return float(np.mean([c[key] / c[floor] for c in classes if c[floor]]))
+    fake = np.concatenate([generate(model, k, 32, seed=k, **(drawn or {})) for k in range(len(model.class_names))])
 
     def over_held(space: str) -> float:
         return float(np.mean([c["heldout"][space]["generated"] / c["heldout"][space]["real"] for c in classes]))
 
-    return {
-        "GAN s": seconds,
-        "FD/floor": over_floor("frechet_distance", "frechet_real_halves"),
-        "FD/floor clf": over_floor("frechet_distance_classifier", "frechet_real_halves_classifier"),
-        "GAN-test gap": float(np.mean([c["recognition_rate"] - c["real_recall_cv"] for c in classes])),
-        "diversity": report["mean"]["diversity_ratio"],
-        "striations": report["mean"]["striation_ratio"],
-        "voiced": report["mean"]["voiced_ratio"],
-        "pitch motion": report["mean"]["pitch_motion_ratio"],
-        "pauses": report["mean"]["pause_ratio"],
-        "GAN-train": report["gan_train"]["band statistics"]["ratio"],
-        "GAN-train clf": report["gan_train"]["classifier"]["ratio"],
-        "gen/held": over_held("band statistics"),
-        "gen/held clf": over_held("classifier"),
-        "usable": report["usable"],
-    }
+    pitch_fake, pitch_real = pitch_statistics(fake), pitch_statistics(X)
+    return {"GAN s": seconds, **summary_row(report),
+            "voiced": pitch_fake["voiced"] / pitch_real["voiced"],
+            "pitch motion": pitch_fake["motion"] / pitch_real["motion"],
+            "gen/held": over_held("band statistics"), "gen/held clf": over_held("classifier"),
+            "usable": report["usable"]}
 
 
 def sampling(how: str) -> dict:
-    """``--sampling``'s entry as GANConfig fields: ``fitted`` -> ``{}``, ``spread=0.8+best_of=4`` ->
-    ``{"sample_spread": 0.8, "sample_best_of": 4}``."""
+    """``--sampling``'s entry as :func:`seraug.gan.generate`'s arguments: ``fitted`` -> ``{}``,
+    ``spread=0.8+best_of=4`` -> ``{"spread": 0.8, "best_of": 4}``."""
     if how == "fitted":
         return {}
-    fields = {}
+    arguments = {}
     for part in how.split("+"):
         key, _, value = part.partition("=")
-        name = f"sample_{key}"
-        if name not in SAMPLING_FIELDS:
+        if key not in ("spread", "best_of"):
             raise SystemExit(f"--sampling {how}: unknown {key!r}; use spread or best_of")
-        fields[name] = type(getattr(GANConfig(), name))(value)
-    return fields
+        arguments[key] = float(value) if key == "spread" else int(value)
+    return arguments
 
 
 def row_name(variant: str, how: str) -> str:
@@ -163,9 +148,9 @@ def row_name(variant: str, how: str) -> str:
     return variant if how == "fitted" else f"{variant} {how}"
 
 
-def cell(value: float | bool) -> str:
-    """A row's number as printed: two decimals (``usable`` as True / False)."""
-    return f"{value:.2f}" if isinstance(value, float) else str(value)
+def cell(value: float | bool | None) -> str:
+    """A row's number as printed: two decimals (``usable`` as True / False, an unmeasured one as -)."""
+    return f"{value:.2f}" if isinstance(value, float) else "-" if value is None else str(value)
 
 
 def fold_arguments(parser: argparse.ArgumentParser, out: str) -> None:
@@ -183,7 +168,7 @@ def fold_and_classifier(args: argparse.Namespace):
     is fitted on the same segments as the GANs' one, so both see the same normalised inputs."""
     out = Path(args.out) / args.fold
     X, y, X_test, y_test, labels, scaler, X_db = fold_data(Path(args.data), args.fold, out)
-    vgg = fit_or_load(out / "classifier.pt", X_db, y, len(labels), replace(PRESETS["cpu"].classifier, device=args.device),
+    vgg = fit_or_load(out / "classifier.pt", X_db, y, len(labels), replace(CLASSIFIER_PRESETS["cpu"], device=args.device),
                       progress=False)
     return out, X, y, X_test, y_test, labels, scaler, vgg
 
@@ -196,7 +181,7 @@ def main() -> None:
                         "difference between variants can be set against the spread between seeds")
     parser.add_argument("--sampling", default="fitted", help="comma-separated ways each trained model is sampled "
                         "and scored, without retraining: fitted (as trained), or KEY=VALUE[+KEY=VALUE] of spread "
-                        "(GANConfig.sample_spread) and best_of (GANConfig.sample_best_of), e.g. fitted,best_of=4; "
+                        "and best_of (seraug.gan.generate's arguments), e.g. fitted,best_of=4; "
                         "any but fitted adds itself to the row's name")
     fold_arguments(parser, "runs/gan-quality")
     args = parser.parse_args()
@@ -208,18 +193,19 @@ def main() -> None:
         for seed in seeds:
             folder = out / (name if seed == 0 else f"{name}@seed{seed}")  # seed 0 (the configs' own) keeps its folder
             started = time.perf_counter()
-            trained = train_gan(X, y, len(labels), replace(VARIANTS[name], seed=seed), folder, args.device,
-                                class_names=labels, scaler=scaler, progress=False)
+            config, variant = VARIANTS[name]
+            trained = train_gan(X, y, len(labels), replace(config, seed=seed), folder, args.device,
+                                class_names=labels, scaler=scaler, progress=False, variant=variant)
             seconds = time.perf_counter() - started
             for how in samplings:
                 label = row_name(name, how)
                 run = label if seed == 0 else f"{label} seed {seed}"
-                model = replace(trained, config=replace(trained.config, **sampling(how)))
+                model, drawn = trained, sampling(how)
                 report = quality_report(model, X, y, seed=0, X_test=X_test, y_test=y_test,
-                                        embed=lambda Z: embed(vgg, Z))
+                                        embed=lambda Z: embed(vgg, Z), **drawn)
                 json_name = "quality_benchmark.json" if how == "fitted" else f"quality_benchmark_{how}.json"
                 (folder / json_name).write_text(json.dumps(report, indent=1))
-                rows[run] = summary(report, seconds)
+                rows[run] = summary(report, seconds, model, X, drawn)
                 seed_rows[(name, how)].append(rows[run])
                 print(f"{run}: " + ", ".join(f"{k} {cell(v)}" for k, v in rows[run].items()), flush=True)
                 if seed != seeds[0]:
@@ -232,7 +218,8 @@ def main() -> None:
     if len(seeds) > 1:
         for (name, how), runs in seed_rows.items():
             rows[f"{row_name(name, how)} (mean of {len(seeds)} seeds)"] = {
-                k: all(r[k] for r in runs) if k == "usable" else float(np.mean([r[k] for r in runs])) for k in runs[0]}
+                k: all(r[k] for r in runs) if k == "usable" else
+                None if any(r[k] is None for r in runs) else float(np.mean([r[k] for r in runs])) for k in runs[0]}
     base = rows[f"{next(iter(models))} (mean of {len(seeds)} seeds)" if len(seeds) > 1 else next(iter(rows))]["FD/floor clf"]
     keys = list(next(iter(rows.values())))
     print(f"\nEmoDB fold {args.fold}: {len(X)} training segments, {len(X_test)} test segments, {len(labels)} classes")
@@ -240,8 +227,7 @@ def main() -> None:
     print("| --- " * (len(keys) + 2) + "|")
     for name, row in rows.items():
         print(f"| {name} | " + " | ".join(cell(v) for v in row.values()) + f" | {row['FD/floor clf'] / base:.2f}x |")
-    print("bars for usable: FD/floor <= 3, GAN-test gap >= -0.15, diversity >= 0.7, striations >= 0.7, "
-          "GAN-train >= 0.6; gen/held: FD of generated over that of held-out real segments (test speakers), as many "
+    print(bars_text() + "; gen/held: FD of generated over that of held-out real segments (test speakers), as many "
           "of each, to the training segments (below 1: closer than new real speech)")
     classes = report["classes"].values()  # the held-out real segments and the floors are the same for every variant
     for space, floor in (("band statistics", "frechet_real_halves"), ("classifier", "frechet_real_halves_classifier")):

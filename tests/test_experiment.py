@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from seraug.cli import main
 from seraug.classifier import TrainConfig
 from seraug.experiment import ExperimentConfig, Preset, run_experiment
 from seraug.gan import GANConfig
-from seraug.report import write_report, write_results
+from seraug.experiment.report import write_report, write_results
 
 TINY = Preset(TrainConfig(width=1 / 32, epochs=1, patience=1, batch_size=64),
               GANConfig(width=1 / 32, ae_epochs=1, gan_epochs=1), max_folds=2)
@@ -37,10 +39,14 @@ def table2_run(tmp_path_factory, emodb_root):
 
 def test_results_page_is_written_from_the_run_folder(table2_run, tmp_path):
     out, _ = table2_run
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     assert main(["results", str(out), "--out", str(tmp_path / "docs" / "results.md")]) == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before  # writes only --out
     page = (tmp_path / "docs" / "results.md").read_text()
     assert "seraug experiment --the-command" in page and "8 cells" in page
-    numbers = pd.read_csv(out / "summary_numbers.csv", index_col=0)
+    assert "## The reduced class's recall" in page and "## Reduced class's recall paired with `imbalanced`" in page
+    numbers = pd.read_csv(out / "summary.csv", index_col=0)  # numbers, as pandas users expect
+    assert numbers["average_mean"].dtype == float and numbers["average_n"].dtype == int
     for strategy in ("imbalanced", "cp", "under1.0", "gan"):  # every row, with mean and spread as in the cells
         mean, std = numbers.loc[strategy, ["average_mean", "average_std"]]
         assert f"| {strategy} " in page and f"{mean:.1f} ± {std:.1f}" in page
@@ -236,31 +242,34 @@ def test_presets_are_composed_configs_and_the_old_name_still_works(tmp_path):
     assert fp32.sizes.classifier == replace(PRESETS["cpu"].classifier, amp=False)
 
 
-def test_one_strategy_vocabulary_and_balancers_declare_their_needs(tmp_path):
-    from seraug.experiment import BALANCERS
+def test_one_strategy_vocabulary_and_strategies_declare_their_needs(tmp_path):
+    from seraug.experiment.strategies import IMPROVED_GAN, STRATEGIES
 
-    assert [n for n, b in BALANCERS.items() if b.needs_noise] == ["sa", "sar", "sar_m", "sar_b"]
-    assert {n: b.gan for n, b in BALANCERS.items() if b.gan} == {"gan": "proposed", "bagan": "bagan",
-                                                                  "gan_tuned": "proposed", "gan_texture": "proposed",
-                                                                  "gan_texture_fm": "proposed", "gan_glide": "proposed",
-                                                                  "gan_glide_level": "proposed",
-                                                                  "gan_source_filter": "proposed",
-                                                                  "gan_source_filter_level": "proposed"}
+    assert [n for n, st in STRATEGIES.items() if st.needs_noise] == ["sa", "sar", "sar_m", "sar_b"]
+    assert {n: st.recipe for n, st in STRATEGIES.items() if st.recipe} == {"gan": "paper", "bagan": "bagan",
+                                                                          "gan_texture": "texture"}
+    assert IMPROVED_GAN == "gan_texture"
     with pytest.warns(DeprecationWarning, match="'none' is now called 'imbalanced'"):
         config = ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), strategies=["SAR_S", "none", "CP", "under"])
     assert config.strategies == ["sar_s", "imbalanced", "cp", "under1.0"]  # seraug augment's spellings work too
     with pytest.raises(ValueError, match="strateg.*sar_b mix background noise: pass --noise-dir"):
         ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), strategies=["SAR_B"])
+    with pytest.raises(ValueError, match="gan_glide_level was retired.*use gan_texture"):
+        ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), strategies=["gan_glide_level"])
 
 
-GAN_TUNED_STRATEGIES = ("gan_tuned", "gan_texture", "gan_texture_fm", "gan_glide", "gan_glide_level",
-                        "gan_source_filter", "gan_source_filter_level")
+def test_checking_a_strategy_name_does_not_import_torch():
+    """The strategy registry is plain data: the command line checks names before any network is built."""
+    code = ("import sys; from seraug.experiment.strategies import STRATEGIES; "
+            "assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('seraug'))")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_gan_tuned_and_its_texture_variants_train_the_presets_tuned_config_and_are_refused_without_one(
+def test_each_gan_strategy_trains_its_recipe_at_the_preset_size_and_the_paper_preset_takes_them_all(
         tmp_path, emodb_root, monkeypatch):
     import seraug.experiment.balancing as balancing
-    from seraug.gan.config import AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_LEVEL_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
+    from seraug.gan.config import TEXTURE_WEIGHT
+    from seraug.gan.recipes import recipe_config
 
     trained = {}
 
@@ -272,37 +281,28 @@ def test_gan_tuned_and_its_texture_variants_train_the_presets_tuned_config_and_a
     monkeypatch.setattr(balancing, "GANOverSampler", Recording)
     tuned = replace(TINY, gan_tuned=GANConfig(width=1 / 32, dropout=0.0, ae_lr=1e-3, gan_lr=1e-4, ae_epochs=1,
                                               gan_epochs=1))
-    config = tiny(tmp_path / "run", root=str(emodb_root), protocol="table3", reduce=None,
-                  strategies=[*GAN_TUNED_STRATEGIES], classes="anger,sadness", preset=tuned,
-                  max_folds=1)
+    strategies = ["gan", "bagan", "gan_texture"]
+    config = tiny(tmp_path / "run", root=str(emodb_root), protocol="table3", reduce=None, strategies=strategies,
+                  classes="anger,sadness", preset=tuned, max_folds=1)
     run_experiment(config, progress=False)
     saved = json.loads((tmp_path / "run" / "config.json").read_text())["sizes"]
     assert saved["gan_tuned"]["dropout"] == 0.0 and saved["gan"]["dropout"] == 0.2  # both recorded, each its own
-    for strategy in GAN_TUNED_STRATEGIES:
+    for strategy in strategies:
         assert len(list((tmp_path / "run" / "cells").glob(f"*__{strategy}__seed*.json"))) == 1
         assert (tmp_path / "run" / "examples" / strategy / "grid.png").exists()
-    # gan_texture: gan_tuned's config, its autoencoder trained with the texture term; gan_texture_fm: and its G;
-    # gan_glide: and G's glide term (gan_glide_level: and its level term); gan_source_filter: gan_texture_fm's with G's source-filter layer and the pitch
-    # term; gan_source_filter_level: and G's level term
-    changed = ("ae_texture_weight", "gan_texture_weight", "gan_glide_weight", "g_output", "ae_pitch_weight",
-               "gan_level_weight")
-    assert sorted(tuple(getattr(c, name) for name in changed) for c in trained.values()) == [
-        (0.0, 0.0, 0.0, "image", 0.0, 0.0), (TEXTURE_WEIGHT, 0.0, 0.0, "image", 0.0, 0.0),
-        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "image", 0.0, 0.0),
-        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "source_filter", AE_PITCH_WEIGHT, 0.0),
-        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, 0.0, "source_filter", AE_PITCH_WEIGHT, G_LEVEL_WEIGHT),
-        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, G_GLIDE_WEIGHT, "image", 0.0, 0.0),
-        (TEXTURE_WEIGHT, G_TEXTURE_WEIGHT, G_GLIDE_WEIGHT, "image", 0.0, G_LEVEL_WEIGHT)]
-    assert all(c == replace(trained[0], **{name: getattr(c, name) for name in changed}) for c in trained.values())
-    for strategy in GAN_TUNED_STRATEGIES:
-        with pytest.raises(ValueError, match=f"{strategy} has no measured settings at this preset"):
-            tiny(tmp_path / "other", strategies=[strategy])  # TINY has no gan_tuned
+    assert [trained[0], trained[1], trained[2]] == [
+        replace(tuned.gan, seed=1), replace(tuned.gan, arch="bagan", seed=1),
+        replace(tuned.gan_tuned, ae_texture_weight=TEXTURE_WEIGHT, seed=1)]
+    paper = ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path / "paper"), preset="paper",
+                             strategies=strategies)  # the GPU preset trains every recipe, the improved one too
+    assert paper.sizes.gan_tuned.width == 1.0
+    assert recipe_config("texture", "paper") == replace(paper.sizes.gan_tuned, ae_texture_weight=TEXTURE_WEIGHT)
 
 
 def test_the_committed_table2_folder_takes_cells_of_the_current_code(tmp_path):
     """The README's run folder must take the cells its commands still have to add: the ``cpu`` preset as the
-    code builds it now hashes like every committed cell, so a GAN setting added since (``ae_texture_weight``)
-    leaves the hash alone at its neutral value, and changes it at any other."""
+    code builds it now hashes like every committed cell (written when GANConfig had 11 fields it has since lost
+    and lacked others), so a GAN setting leaves the hash alone at its default and changes it at any other."""
     from dataclasses import asdict
 
     from seraug.experiment import settings_hash
@@ -312,7 +312,7 @@ def test_the_committed_table2_folder_takes_cells_of_the_current_code(tmp_path):
     sizes = ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), preset=stored["preset"], amp=stored["amp"],
                              strategies=["imbalanced"]).sizes
     now = stored | {"sizes": json.loads(json.dumps(asdict(sizes)))}
-    assert "ae_texture_weight" in now["sizes"]["gan_tuned"]
+    assert "ae_texture_weight" in now["sizes"]["gan_tuned"] and "r1_gamma" not in now["sizes"]["gan_tuned"]
     assert {json.loads(p.read_text())["settings"] for p in (folder / "cells").glob("*.json")} == {settings_hash(now)}
     textured = replace(sizes, gan_tuned=replace(sizes.gan_tuned, ae_texture_weight=10.0))
     assert settings_hash(now | {"sizes": json.loads(json.dumps(asdict(textured)))}) != settings_hash(now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seraug.corpora import load_manifest
-from seraug.folds import make_folds, simulate_imbalance
+from seraug.experiment.folds import make_folds, simulate_imbalance
 
 
 @pytest.fixture(scope="module", params=["emodb", "emovo"])

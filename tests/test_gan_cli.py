@@ -47,8 +47,9 @@ def store(emodb_features, tmp_path_factory):
 def models(store, tmp_path_factory):
     """The proposed model and the original BAGAN, each trained with `seraug gan train`."""
     root = tmp_path_factory.mktemp("models")
-    for arch in ("proposed", "bagan"):
-        assert run(["gan", "train", "--features", str(store), "--out", str(root / arch), "--arch", arch, *TINY]) == 0
+    for arch, recipe in (("proposed", "paper"), ("bagan", "bagan")):
+        assert run(["gan", "train", "--features", str(store), "--out", str(root / arch), "--recipe", recipe,
+                    *TINY]) == 0
     return root
 
 
@@ -81,10 +82,10 @@ def test_generate_writes_segments_in_range(models, tmp_path):
     assert dB.min() >= meta["data_min"] - 1e-3 and dB.max() <= meta["data_max"] + 1e-3
     narrow = tmp_path / "narrow.npy"  # the same draws nearer the class mean: less diverse
     assert run(["gan", "generate", "--model", str(models / "proposed"), "--label", "sadness", "--n", "5",
-                "--out", str(narrow), "--seed", "2", "--sample-spread", "0.5"]) == 0
+                "--out", str(narrow), "--seed", "2", "--spread", "0.5"]) == 0
     assert mean_pairwise_distance(np.load(narrow)) < mean_pairwise_distance(X)
     assert run(["gan", "generate", "--model", str(models / "proposed"), "--label", "sadness", "--n", "5",
-                "--out", str(narrow), "--seed", "2", "--sample-best-of", "3"]) == 0
+                "--out", str(narrow), "--seed", "2", "--best-of", "3"]) == 0
     assert np.load(narrow).shape == X.shape and not np.array_equal(np.load(narrow), X)  # D chose among 3 draws
     with pytest.raises(ValueError, match="unknown class 'boredom'"):
         run(["gan", "generate", "--model", str(models / "proposed"), "--label", "boredom", "--n", "1",
@@ -95,18 +96,36 @@ def test_report_compares_models_side_by_side(models, store, tmp_path, capsys):
     out = tmp_path / "report"
     assert run(["gan", "report", "--model", str(models / "proposed"), "--model", str(models / "bagan"),
                 "--features", str(store), "--out", str(out), "--wavs", "0", "--grid-n", "2",
-                "--sample-best-of", "2"]) == 0
+                "--best-of", "2"]) == 0
     printed = capsys.readouterr().out  # both sampled the best of 2 draws, and the report says so
-    assert "proposed (proposed, sample_best_of 2)" in printed and "bagan (bagan, sample_best_of 2)" in printed
+    assert "proposed (proposed, best of 2)" in printed and "bagan (bagan, best of 2)" in printed
+    assert "bars for usable: FD/floor <= 3, GAN-test gap >= -0.15" in printed  # the bars the verdict uses
     assert "FD floor: the same between two random halves" in printed  # the columns explained
     assert "compared with segments of its own training speakers 03, 08" in printed
     for name in ("proposed", "bagan"):
         report = json.loads((out / f"quality_{name}.json").read_text())
         assert report["arch"] == name and set(report["classes"]) == set(CLASSES) and report["sample_best_of"] == 2
         # one epoch of each phase: far from real segments, and the report says so in words
-        assert not report["usable"] and any("real floor" in p for p in report["problems"])
+        assert not report["usable"] and any("FD/floor" in p and "unlike real segments" in p
+                                            for p in report["problems"])
     assert printed.count("WARNING: unusable for balancing") == 2
     assert (out / "grid.png").exists()
+
+
+def test_train_takes_a_recipe_at_a_preset_size_and_says_so(store, tmp_path, capsys):
+    """``--recipe`` and ``--preset`` name what trains; options override single fields; no flag starts the
+    paper-size run on a CPU without a word."""
+    from seraug.gan.bundle import GANModel
+    from seraug.gan.recipes import recipe_config
+
+    out = tmp_path / "texture"
+    assert run(["gan", "train", "--features", str(store), "--out", str(out), "--recipe", "texture", "--preset",
+                "smoke", "--ae-epochs", "1", "--gan-epochs", "1", "--batch-size", "8", "--device", "cpu",
+                "--no-report"]) == 0
+    printed = capsys.readouterr().out
+    assert "recipe texture at the smoke size: width 0.0625, 1 autoencoder + 1 fine-tuning epochs" in printed
+    assert GANModel.load(out).config == recipe_config("texture", "smoke", ae_epochs=1, gan_epochs=1, batch_size=8)
+    assert recipe_config("texture").width == 0.25  # the default: the improved recipe at the cpu size
 
 
 def test_train_on_a_training_part_of_the_speakers(store, tmp_path, capsys):
@@ -172,7 +191,7 @@ def test_rerunning_train_resumes_and_other_settings_are_refused(models, store, t
     out = tmp_path / "copy"
     shutil.copytree(models / "proposed", out)
     (out / "model.json").unlink()
-    args = ["gan", "train", "--features", str(store), "--out", str(out), *TINY, "--no-report"]
+    args = ["gan", "train", "--features", str(store), "--out", str(out), "--recipe", "paper", *TINY, "--no-report"]
     assert run(args) == 0  # the checkpoint is complete: nothing left to train, the model is written again
     assert (out / "model.json").exists() and len((out / "losses.csv").read_text().splitlines()) == 3
     with pytest.raises(ValueError, match="other settings"):

@@ -12,7 +12,7 @@ import seraug.gan.sampler as sampler_module
 from seraug.gan import GANConfig, GANOverSampler, format_report, quality_report
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.diversity import mean_pairwise_distance
-from seraug.gan.quality import USABLE, band_statistics, frechet_distance, striation_energy
+from seraug.gan.quality import MEASURES, band_statistics, frechet_distance, striation_energy, summary_row
 
 COUNTS = {"anger": 10, "neutral": 6, "sadness": 4}
 
@@ -149,14 +149,19 @@ def test_quality_report_per_class_and_collapse_flag(raw, resampled):
     assert set(report["classes"]) == set(COUNTS) and "band statistics" in report["embedding"]
     for c in report["classes"].values():
         assert c["frechet_distance"] >= 0 and 0 <= c["recognition_rate"] <= 1 and c["n_generated"] == 12
-        assert c["striations_real"] > 0 and c["striation_ratio"] < USABLE["striations"]  # 1 + 1 epochs: no harmonics
-        assert c["pitch_real"]["voiced"] > 0 and 0 <= c["pitch_generated"]["voiced"] <= 1
+        striations = next(m for m in MEASURES if m.column == "striations")
+        assert c["striations_real"] > 0 and not striations.passes(c["striation_ratio"])  # 1 + 1 epochs: no harmonics
+        assert 0 <= c["pause_ratio"]
     assert any("no harmonic striations" in p for p in report["problems"])
-    assert "anger" in format_report(report) and "pitch motion" in format_report(report)
-    # The verdict names every bar it checked, GAN-train included when it was measured.
-    passed = {**report, "problems": [], "gan_train": {"band statistics": {"uar_generated": 0.5, "uar_real": 0.6,
-                                                                         "ratio": 0.83}}}
-    assert format_report(passed).endswith("striation bars, and GAN-train (band statistics) its bar")
+    printed = format_report(report)
+    # Every measure is printed beside its bar, as the one table declares them; the verdict follows.
+    assert "anger" in printed and "striations <= " not in printed and "striations >= 0.7" in printed
+    row = summary_row(report)
+    assert row["striations"] == pytest.approx(np.mean([c["striation_ratio"] for c in report["classes"].values()]))
+    assert row["GAN-train"] is None and "GAN-train " not in printed.split("measures")[1].split("bars for")[0]
+    assert "MISSES striations >= 0.7" in printed and "WARNING: unusable for balancing" in printed
+    passed = {**report, "problems": []}
+    assert format_report(passed).endswith("usable: every class meets every bar")
 
     g = model.gaussians  # every code = its class mean: G repeats one sample per class
     collapsed = replace(model, gaussians=ClassGaussians(g.means, np.zeros_like(g.covariances), g.counts))
@@ -180,7 +185,7 @@ def test_quality_report_refuses_bad_input_and_flags_nan(raw, resampled):
     flags = quality_report(model, same, y_int, n_per_class=4)["classes"]
     assert np.isnan(flags["sadness"]["diversity_ratio"]) and flags["sadness"]["mode_collapse"]
     problems = quality_report(model, same, y_int, n_per_class=4)["problems"]
-    assert any(p.startswith("sadness: FD") and "is above the real floor 0" in p for p in problems)
+    assert any(p.startswith("sadness: FD/floor inf (bar: FD/floor <= 3)") for p in problems)
 
 
 def test_quality_report_sets_generated_segments_beside_held_out_real_speech(raw, resampled, emodb_features):

@@ -84,3 +84,10 @@ def chosen_speakers(table: pd.DataFrame, args: argparse.Namespace, source: str) 
     if lost:
         raise ConfigError(f"the chosen speakers have no {', '.join(lost)}: every class must keep some of its data")
     return mask
+
+
+def add_device_argument(parser: argparse.ArgumentParser, what: str = "networks train and run") -> None:
+    """``--device``, declared once for every command: where the ``what`` (default auto)."""
+    parser.add_argument("--device", default="auto",
+                        help=f"where the {what}: auto (a CUDA GPU when there is one, else the CPU), cpu, cuda or "
+                             "cuda:N (default auto)")

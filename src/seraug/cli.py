@@ -18,7 +18,7 @@ from seraug.errors import SeraugError
 HEAVY_COMMANDS = {
     "augment": ("seraug.augment.cli", "balance a training set: Table 1 augmentation or undersampling"),
     "gan": ("seraug.gan.cli", "train a class-conditional GAN on log-mel segments, generate, report quality"),
-    "experiment": ("seraug.experiment", "compare balancing strategies as in the paper's Tables 2 and 3"),
+    "experiment": ("seraug.experiment.cli", "compare balancing strategies as in the paper's Tables 2 and 3"),
 }
 """Commands whose modules import torch, librosa and scikit-learn (seconds on a small machine): name ->
 (module with ``add_parser(subparsers, help)``, one-line help). A module is imported only when its
@@ -66,7 +66,7 @@ def _features(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from seraug.report import write_results
+    from seraug.experiment.report import write_results
 
     write_results(args.runs, args.out)
     print(f"wrote {args.out}")

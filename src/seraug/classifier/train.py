@@ -9,7 +9,7 @@ Inputs are segments ``X`` float32 ``(N, 128, 128)`` already min-max normalised t
 (:class:`seraug.normalise.MinMaxScaler` fitted on the training part) and labels ``y`` int64 ``(N,)``.
 Validation is measured like the paper's test metric: segment probabilities voted per utterance, then
 UAR (:mod:`seraug.classifier.metrics`). The validation set comes from training speakers only; the
-caller builds it (:mod:`seraug.folds`).
+caller builds it (:mod:`seraug.experiment.folds`).
 
 Speed: channels-last memory layout and bf16 autocast (``amp``) where the hardware has native bf16
 (:func:`seraug.runtime.bf16_available`: bf16 GPUs, CPUs with AMX / AVX512-BF16); on CUDA also fused

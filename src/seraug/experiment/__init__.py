@@ -4,7 +4,7 @@ A run is a grid of *cells* ``(scenario, fold, strategy, seed)``:
 
 - scenario: ``natural`` (Table 3: the corpus as it is) or ``reduce-<label>`` (Table 2: 80% of that
   class removed, seeded, from the fold's training part; validation and test untouched);
-- fold: a speaker-independent split from :mod:`seraug.folds`;
+- fold: a speaker-independent split from :mod:`seraug.experiment.folds`;
 - strategy: how the training part is balanced (:data:`STRATEGIES`);
 - seed: seeds the removal, the balancing and the training.
 
@@ -14,31 +14,33 @@ machines (copy the ``cells/`` folders together and run ``--summary-only`` to mer
 depend on the seed, so every strategy is compared with ``imbalanced`` on the same folds and seeds.
 ``--executor ray`` runs each cell as a task on a Ray cluster instead (``pip install 'seraug[ray]'``).
 
-Modules: ``config`` (presets, options, the settings results depend on), ``data`` (the corpus, folds and
-grid of cells), ``balancing`` (one balancer per strategy name), ``run`` (a cell, a grid, the executors),
-``cli`` (the command line).
+Modules: ``strategies`` (every strategy by name, torch-free), ``config`` (presets, options, the settings
+results depend on), ``data`` (the corpus, folds and grid of cells), ``folds`` (speaker-independent folds and
+Table 2's removal), ``balancing`` (the function behind each strategy), ``run`` (a cell, a grid, the executors),
+``report`` and ``report_page`` (a run's tables, figures and page, and ``seraug results``), ``cli`` (the
+command line). Names are imported on first use, so checking a strategy name does not import torch.
 """
 
-from seraug.experiment.balancing import BALANCERS, Balancer, TrainingSet, training_set, write_examples
-from seraug.experiment.cli import add_parser
-from seraug.experiment.config import (
-    DEPRECATED_PRESETS,
-    GRID_FIELDS,
-    PRESETS,
-    ExperimentConfig,
-    Preset,
-    full_config,
-    library_versions,
-    settings_hash,
-    train_config,
-)
-from seraug.experiment.data import Cell, Data
-from seraug.experiment.run import EXECUTORS, run_cell, run_experiment
+from __future__ import annotations
 
-STRATEGIES = tuple(BALANCERS)
-"""Every strategy name (see :mod:`seraug.experiment.balancing`)."""
+import importlib
 
-__all__ = ["BALANCERS", "DEPRECATED_PRESETS", "EXECUTORS", "GRID_FIELDS", "PRESETS", "STRATEGIES", "Balancer",
-           "Cell", "Data", "ExperimentConfig", "Preset", "TrainingSet", "add_parser", "full_config",
-           "library_versions", "run_cell", "run_experiment", "settings_hash", "train_config", "training_set",
-           "write_examples"]
+_EXPORTS = {
+    "STRATEGIES": "strategies", "Strategy": "strategies", "RETIRED": "strategies", "IMPROVED_GAN": "strategies",
+    "TrainingSet": "balancing", "training_set": "balancing", "write_examples": "balancing",
+    "balance_function": "balancing",
+    "DEPRECATED_PRESETS": "config", "GRID_FIELDS": "config", "PRESETS": "config", "ExperimentConfig": "config",
+    "Preset": "config", "full_config": "config", "library_versions": "config", "settings_hash": "config",
+    "train_config": "config",
+    "Cell": "data", "Data": "data",
+    "EXECUTORS": "run", "run_cell": "run", "run_experiment": "run",
+    "add_parser": "cli",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'seraug.experiment' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"seraug.experiment.{_EXPORTS[name]}"), name)

@@ -1,17 +1,13 @@
-"""How a cell's training part is balanced: one :class:`Balancer` per strategy name, in :data:`BALANCERS`.
+"""How a cell's training part is balanced: one function per strategy of
+:data:`seraug.experiment.strategies.STRATEGIES`, by :func:`balance_function`.
 
-Each balancer declares what it needs (background-noise clips, a GAN) and turns the fold's training
-utterances into a :class:`TrainingSet`. The scaler every balancer gets is fitted on the real segments
-of the training part (after Table 2's removal, before any balancing), so every strategy of a scenario,
-fold and seed sees validation and test data scaled identically and only the training rows differ.
-Signal-augmented segments may fall a little outside [-1, 1]; GAN rows are generated in the normalised
-space by a GAN trained on the real training segments. Signal strategies, copies and undersampling
-balance *utterances* (the unit the audio transforms act on); the GAN balances *segments* (the unit it
-generates), as in the paper.
-
-Strategy names are one vocabulary across ``seraug augment``, ``seraug experiment`` and the Python API
-(:func:`seraug.augment.strategy_name`: Table 1's names in either case; ``none`` and ``RU`` are the old
-spellings of ``imbalanced`` and ``under``).
+Each strategy turns the fold's training utterances into a :class:`TrainingSet`. The scaler every
+strategy gets is fitted on the real segments of the training part (after Table 2's removal, before any
+balancing), so every strategy of a scenario, fold and seed sees validation and test data scaled
+identically and only the training rows differ. Signal-augmented segments may fall a little outside
+[-1, 1]; GAN rows are generated in the normalised space by a GAN trained on the real training segments.
+Signal strategies, copies and undersampling balance *utterances* (the unit the audio transforms act on);
+the GAN balances *segments* (the unit it generates), as in the paper.
 """
 
 from __future__ import annotations
@@ -19,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,12 +24,12 @@ import numpy as np
 import pandas as pd
 
 from seraug.audio import write_wav
-from seraug.augment import STRATEGIES as TABLE1
 from seraug.augment import augment_waveforms, make_plan, undersample
 from seraug.features import LogMelConfig, invert_log_mel, segments_from_waveforms
-from seraug.folds import simulate_imbalance
+from seraug.experiment.folds import simulate_imbalance
+from seraug.experiment.strategies import STRATEGIES
 from seraug.gan import GANOverSampler, generate
-from seraug.gan.config import AE_PITCH_WEIGHT, G_GLIDE_WEIGHT, G_LEVEL_WEIGHT, G_TEXTURE_WEIGHT, TEXTURE_WEIGHT
+from seraug.gan.recipes import RECIPES, Sizes
 from seraug.normalise import MinMaxScaler
 
 if TYPE_CHECKING:
@@ -69,22 +65,6 @@ BalanceFn = Callable[["Data", "Cell", pd.DataFrame, MinMaxScaler, "Path | None"]
 """``(data, cell, training manifest, scaler, work folder) -> (normalised X, y, utterances per label)``."""
 
 
-@dataclass(frozen=True)
-class Balancer:
-    """One strategy: what it does, what it needs, and the function that does it."""
-
-    name: str
-    description: str
-    balance: BalanceFn
-    needs_noise: bool = False
-    """It mixes background noise (BN), so the run needs ``--noise-dir``."""
-    gan: str | None = None
-    """The GAN architecture it trains (``proposed`` or ``bagan``), if any."""
-    needs_tuned: bool = False
-    """It trains the preset's ``gan_tuned`` config (:data:`TUNED_EXTRAS`), so the preset must have one."""
-    table2_only: bool = False
-
-
 def _as_is(data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
     X, y, _ = data.real(train.index)
     return scaler.transform(X), y, train["label"].value_counts()
@@ -107,37 +87,16 @@ def _signal(strategy: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: 
             plan["label"].value_counts())
 
 
-_TEXTURE_FM = {"ae_texture_weight": TEXTURE_WEIGHT, "gan_texture_weight": G_TEXTURE_WEIGHT}
-_SOURCE_FILTER = _TEXTURE_FM | {"g_output": "source_filter", "ae_pitch_weight": AE_PITCH_WEIGHT}
-TUNED_EXTRAS: dict[str, dict] = {
-    "tuned": {},
-    "texture": {"ae_texture_weight": TEXTURE_WEIGHT},
-    "texture_fm": _TEXTURE_FM,
-    "glide": _TEXTURE_FM | {"gan_glide_weight": G_GLIDE_WEIGHT},
-    "glide_level": _TEXTURE_FM | {"gan_glide_weight": G_GLIDE_WEIGHT, "gan_level_weight": G_LEVEL_WEIGHT},
-    "source_filter": _SOURCE_FILTER,
-    "source_filter_level": _SOURCE_FILTER | {"gan_level_weight": G_LEVEL_WEIGHT},
-}
-"""The GAN strategies built on the preset's ``gan_tuned`` config: what each changes in it (``gan_tuned``,
-``gan_texture``, ``gan_texture_fm``, ``gan_glide``, ``gan_glide_level``, ``gan_source_filter``,
-``gan_source_filter_level``)."""
-
-
-def _gan(kind: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
-    """The real segments, plus generated ones for every class up to the majority's count.
-
-    ``kind``: ``proposed`` or ``bagan`` (the preset's ``gan`` config with that architecture), or a key of
-    :data:`TUNED_EXTRAS` (the preset's ``gan_tuned`` config with those settings changed).
+def _gan(recipe: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
+    """The real segments, plus generated ones for every class up to the majority's count, by a GAN of
+    ``recipe`` (:data:`seraug.gan.recipes.RECIPES`) at the preset's size.
 
     ``work``: a folder for the GAN's checkpoints, so an interrupted cell resumes its GAN training.
     The run's first cell of each GAN strategy also writes its examples (:func:`write_examples`).
     """
     X, y, counts = _as_is(data, cell, train, scaler, work)
     sizes = data.config.sizes
-    if kind in TUNED_EXTRAS:
-        config = replace(sizes.gan_tuned, **TUNED_EXTRAS[kind])
-    else:
-        config = replace(sizes.gan, arch=kind)
+    config = RECIPES[recipe].config(Sizes(sizes.gan, sizes.gan_tuned or sizes.gan))
     sampler = GANOverSampler(config=config, random_state=cell.seed, device=data.config.device,
                              out_dir=work / "gan" if work else None, features=data.feature_config)
     X_out, y_out = sampler.fit_resample(X, y)
@@ -149,39 +108,16 @@ def _gan(kind: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxS
     return X_out, y_out, counts
 
 
-BALANCERS: dict[str, Balancer] = {b.name: b for b in (
-    Balancer("imbalanced", "the training part as it is (the paper's initial dataset)", _as_is),
-    Balancer("full", "Table 2's training part before the removal (the ceiling)", _as_is, table2_only=True),
-    *(Balancer(name.lower(), f"Table 1's {name}: {'+'.join(s.transforms)}, replacing in {s.replace} class(es)",
-               partial(_signal, name), needs_noise="BN" in s.transforms) for name, s in TABLE1.items()),
-    *(Balancer(f"under{r}", f"random undersampling to a minority/majority ratio of {r}",
-               partial(_undersampled, float(r))) for r in ("0.4", "0.6", "0.8", "1.0")),
-    Balancer("gan", "the proposed GAN fills every class up to the majority", partial(_gan, "proposed"),
-             gan="proposed"),
-    Balancer("bagan", "the original BAGAN, likewise", partial(_gan, "bagan"), gan="bagan"),
-    Balancer("gan_tuned", "the proposed GAN with the settings that brought its samples closest to usable at the "
-             "preset's scale (its gan_tuned: no dropout, faster rates, wider, more epochs, G's moving average)",
-             partial(_gan, "tuned"), gan="proposed", needs_tuned=True),
-    Balancer("gan_texture", "gan_tuned with a texture term in its autoencoder's loss, so the decoder draws the "
-             "harmonic striations the mean squared error blurs away (GANConfig.ae_texture_weight)",
-             partial(_gan, "texture"), gan="proposed", needs_tuned=True),
-    Balancer("gan_texture_fm", "gan_texture whose G also matches the real segments' mean texture in fine-tuning "
-             "(GANConfig.gan_texture_weight: feature matching on mel-axis modulation magnitudes)",
-             partial(_gan, "texture_fm"), gan="proposed", needs_tuned=True),
-    Balancer("gan_glide", "gan_texture_fm whose G also matches the tilt of the real striations (GANConfig."
-             "gan_glide_weight: feature matching on 32 x 32 spectro-temporal modulation magnitudes)",
-             partial(_gan, "glide"), gan="proposed", needs_tuned=True),
-    Balancer("gan_glide_level", "gan_glide whose G also matches the real frame levels in fine-tuning, as "
-             "gan_source_filter_level's (GANConfig.gan_level_weight)", partial(_gan, "glide_level"), gan="proposed",
-             needs_tuned=True),
-    Balancer("gan_source_filter", "gan_texture_fm whose G draws each segment as the harmonics of a pitch contour "
-             "under smooth envelopes (GANConfig.g_output='source_filter'), its autoencoder told the real pitch",
-             partial(_gan, "source_filter"), gan="proposed", needs_tuned=True),
-    Balancer("gan_source_filter_level", "gan_source_filter whose G also matches the real frame levels in "
-             "fine-tuning, so it keeps the pauses (GANConfig.gan_level_weight: quantiles of the frames' mean level)",
-             partial(_gan, "source_filter_level"), gan="proposed", needs_tuned=True),
-)}
-"""Every strategy of ``seraug experiment``, by name."""
+def balance_function(strategy: str) -> BalanceFn:
+    """The function that balances a training part by ``strategy`` (a name of :data:`STRATEGIES`)."""
+    recipe = STRATEGIES[strategy].recipe
+    if recipe is not None:
+        return partial(_gan, recipe)
+    if strategy in ("imbalanced", "full"):
+        return _as_is
+    if strategy.startswith("under"):
+        return partial(_undersampled, float(strategy.removeprefix("under")))
+    return partial(_signal, strategy.upper())
 
 
 def training_set(data: Data, cell: Cell, fold, work: Path | None = None) -> TrainingSet:
@@ -191,7 +127,7 @@ def training_set(data: Data, cell: Cell, fold, work: Path | None = None) -> Trai
         train = simulate_imbalance(train, cell.scenario.removeprefix("reduce-"), data.config.reduce_fraction,
                                    cell.seed)
     scaler = MinMaxScaler().fit(data.real(train.index)[0])
-    X, y, utterances = BALANCERS[cell.strategy].balance(data, cell, train, scaler, work)
+    X, y, utterances = balance_function(cell.strategy)(data, cell, train, scaler, work)
     return TrainingSet(X, y, scaler, {label: int(n) for label, n in utterances.items()})
 
 

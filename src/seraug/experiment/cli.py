@@ -6,30 +6,48 @@ import argparse
 import shlex
 from pathlib import Path
 
-from seraug.arguments import add_corpus_arguments, merge_from_args
+from seraug.arguments import add_corpus_arguments, add_device_argument, merge_from_args
 from seraug.errors import ConfigError
-from seraug.experiment import __doc__ as DESCRIPTION
-from seraug.experiment.balancing import BALANCERS
-from seraug.experiment.config import DEPRECATED_PRESETS, PRESETS, ExperimentConfig
-from seraug.experiment.run import EXECUTORS, run_experiment
-from seraug.folds import SCHEMES as FOLD_SCHEMES
-from seraug.report import write_report
+from seraug.experiment.strategies import IMPROVED_GAN, STRATEGIES
+from seraug.experiment.folds import SCHEMES as FOLD_SCHEMES
+from seraug.gan.recipes import SIZES
+
+PRESET_NAMES = (*SIZES, "quick")
+EXECUTORS = ("local", "ray")  # seraug.experiment.run.EXECUTORS, named here without importing torch
+
+DESCRIPTION = f"""\
+Compare balancing strategies as in the paper's Tables 2 and 3, with speaker-independent folds.
+
+A run is a grid of cells (scenario, fold, strategy, seed). table3 trains on the corpus as it is; table2
+removes 80% of one class at a time from the training part (--reduce) and adds the same strategy's
+'full' ceiling. Each cell balances its training part by one strategy, trains the VGG19 and tests it on
+held-out speakers. Finished cells are written to OUT/cells/, so running the same command again resumes
+an interrupted run, and adding strategies or seeds to the same --out runs only the new cells. OUT gets
+summary.md (UAR and F-score, mean +- std over folds and seeds, each strategy paired with 'imbalanced' on
+the same folds with a 95% interval), summary.csv and report.html (figures, and audio of real and
+generated segments).
+
+Which strategy: {IMPROVED_GAN} is the GAN to use (gan is the paper's settings, bagan the original
+BAGAN); on EmoDB the signal strategy sa is level with it or better (docs/results.md).
+"""
 
 
 def add_parser(subparsers, help: str) -> None:
     """Register ``seraug experiment`` (one-line ``help``) on an argparse subparsers object."""
     p = subparsers.add_parser(
-        "experiment", help=help,
-        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "experiment", help=help, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="seraug experiment --corpus NAME [--root DIR] --out DIR [options]\n"
+              "       seraug experiment --summary-only --out DIR")
     add_corpus_arguments(p, required=False, skip_bad=False)  # a grid runs on a clean corpus
     p.add_argument("--protocol", choices=["table2", "table3"], default="table3",
                    help="table2: remove 80%% of one class at a time from training, columns = reduced class + average; "
                         "table3: the corpus as it is, UAR and F-score columns (default)")
-    p.add_argument("--strategies", default="imbalanced,cp,sa,sar,under1.0,gan",
-                   help=f"comma-separated, from: {', '.join(BALANCERS)} (default %(default)s; Table 1's names in "
-                        "either case)")
+    p.add_argument("--strategies", default=f"imbalanced,sa,{IMPROVED_GAN}",
+                   help=f"comma-separated, from: {', '.join(STRATEGIES)} (default %(default)s, which needs "
+                        "--noise-dir for sa; Table 1's names in either case). GANs: gan (the paper's settings), "
+                        f"bagan (the original BAGAN), {IMPROVED_GAN} (the one to use)")
     p.add_argument("--seeds", default="1", help="comma-separated seeds (default %(default)s)")
-    p.add_argument("--preset", choices=[*PRESETS, *DEPRECATED_PRESETS], default="cpu",
+    p.add_argument("--preset", choices=PRESET_NAMES, default="cpu",
                    help="cpu (default): VGG19 at width 1/8 with a one-cycle schedule, every fold, tables worth "
                         "reading on 2 CPU cores; smoke: tiny networks, 2 folds, minutes (numbers say little); "
                         "paper: the paper's full-width networks, every fold (for a GPU); quick: old name of smoke")
@@ -41,13 +59,13 @@ def add_parser(subparsers, help: str) -> None:
                         "speaker groups; shuffle: an 80/20 training/validation split with --test-corpus as the "
                         "test set (the paper's FEEL-25k protocol); auto (default): shuffle with --test-corpus, "
                         "else session when every utterance has one (IEMOCAP), else speaker")
-    p.add_argument("--n-groups", type=int, default=6, help="speaker groups for --folds groups (default 6)")
+    p.add_argument("--n-groups", type=int, default=5, help="speaker groups for --folds groups (default 5)")
     p.add_argument("--max-folds", type=int, help="use only the first N folds (default: the preset's)")
     p.add_argument("--reduce", help="table2: classes to reduce in turn (default: every class but neutral)")
     p.add_argument("--test-corpus", help="with --folds shuffle: the separate test corpus's loader name")
     p.add_argument("--test-root", help="with --folds shuffle: the separate test corpus's folder")
     p.add_argument("--noise-dir", help="folder of background-noise clips for BN (sa, sar, sar_m, sar_b)")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    add_device_argument(p)
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the classifier (faster epochs on a GPU after a slower first one)")
     p.add_argument("--only", action="append",
@@ -69,6 +87,10 @@ def add_parser(subparsers, help: str) -> None:
 
 
 def _command(args: argparse.Namespace) -> int:
+    from seraug.experiment.config import ExperimentConfig
+    from seraug.experiment.report import write_report
+    from seraug.experiment.run import run_experiment
+
     if args.summary_only:
         write_report(args.out)
     elif not args.corpus:

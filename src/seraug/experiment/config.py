@@ -17,11 +17,12 @@ import torch
 from seraug.augment import strategy_name
 from seraug.classifier import TrainConfig
 from seraug.errors import ConfigError
-from seraug.experiment.balancing import BALANCERS
+from seraug.experiment.strategies import IMPROVED_GAN, RETIRED, STRATEGIES
 from seraug.features import LogMelConfig
-from seraug.folds import SCHEMES as FOLD_SCHEMES
-from seraug.gan import GANConfig
-from seraug.gan.config import without_later_fields
+from seraug.experiment.folds import SCHEMES as FOLD_SCHEMES
+from seraug.classifier.recipes import CLASSIFIER_PRESETS
+from seraug.gan.config import GANConfig, hash_form
+from seraug.gan.recipes import SIZES as GAN_SIZES
 from seraug.runtime import bf16_available, resolve_device
 
 
@@ -29,16 +30,16 @@ from seraug.runtime import bf16_available, resolve_device
 class Preset:
     """A run's scale: the classifier's and the GAN's configs and the fold settings.
 
-    A cell trains ``replace(preset.classifier, seed=cell.seed, device=..., compile=...)`` and, for
-    ``gan``/``bagan``, ``replace(preset.gan, arch=..., seed=cell.seed)``.
+    A cell trains ``replace(preset.classifier, seed=cell.seed, device=..., compile=...)`` and, for a GAN
+    strategy, its recipe's config at these sizes with the cell's seed.
 
     Attributes:
         classifier: the VGG19's training config (:class:`seraug.classifier.TrainConfig`).
-        gan: the GAN's config (:class:`seraug.gan.GANConfig`) for ``gan`` and ``bagan``: the paper's
-            settings at the preset's size; ``arch`` and ``seed`` are set per cell.
-        gan_tuned: the config of the ``gan_tuned`` strategy, the proposed network with the settings
-            that brought its samples closest to usable at this scale (``benchmarks/gan_quality.py``);
-            None where none were measured (the strategy is then refused).
+        gan: the GAN's ``paper`` base config at the preset's size (:data:`seraug.gan.recipes.SIZES`): what
+            the ``paper`` and ``bagan`` recipes start from.
+        gan_tuned: the ``tuned`` base config at the preset's size: what the ``texture`` recipe starts from
+            (None: ``gan``, for a preset of one size such as a test's). The names are those run folders
+            record, so their settings hashes stay.
         validation_fraction: share of a fold's training speakers that validate (early stopping); 0
             for none, with ``classifier.select="last"`` (every training speaker then trains).
         max_folds: use only the first N folds (None: all).
@@ -56,22 +57,13 @@ class Preset:
                              "(there is no validation UAR to pick the best epoch by)")
 
 
-PRESETS = {
-    "smoke": Preset(TrainConfig(width=1 / 16, epochs=12, patience=5, batch_size=32, lr=1e-3),
-                    GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2),
-                    GANConfig(width=1 / 16, dropout=0.0, ae_lr=1e-3, gan_lr=1e-4, ae_epochs=4, gan_epochs=2),
-                    max_folds=2),
-    "cpu": Preset(TrainConfig(width=1 / 8, head="gap", dropout=0.3, epochs=20, batch_size=32, lr=3e-3,
-                              weight_decay=0.05, schedule="onecycle", select="last", label_smoothing=0.1),
-                  GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2),
-                  GANConfig(width=1 / 4, dropout=0.0, ae_lr=1e-3, gan_lr=2e-4, g_ema=0.97, ae_epochs=60, gan_epochs=20),
-                  validation_fraction=0),
-    "paper": Preset(TrainConfig(width=1.0, epochs=60, patience=10, batch_size=64, lr=1e-4),
-                    GANConfig(width=1.0, ae_epochs=50, gan_epochs=50)),
-}
+PRESETS = {name: Preset(CLASSIFIER_PRESETS[name], GAN_SIZES[name].paper, GAN_SIZES[name].tuned,
+                        **extra)
+           for name, extra in (("smoke", {"max_folds": 2}), ("cpu", {"validation_fraction": 0}), ("paper", {}))}
 """``smoke``: the whole pipeline in minutes on 2 CPU cores, numbers that say little (tests, a first
 look); ``cpu``: the scale whose tables can be trusted on 2 CPU cores (see the README and
-``docs/results.md``); ``paper``: the paper's full-width networks, for a GPU."""
+``docs/results.md``); ``paper``: the paper's full-width networks, for a GPU. The classifier's recipes are
+:data:`seraug.classifier.recipes.CLASSIFIER_PRESETS`, the GAN's :data:`seraug.gan.recipes.SIZES`."""
 
 DEPRECATED_PRESETS = {"quick": "smoke"}
 """Old preset names still accepted, with a warning."""
@@ -85,11 +77,11 @@ class ExperimentConfig:
     root: str | None
     out: str
     protocol: str = "table3"
-    strategies: list[str] = field(default_factory=lambda: ["imbalanced", "cp", "sa", "sar", "under1.0", "gan"])
+    strategies: list[str] = field(default_factory=lambda: ["imbalanced", "sa", IMPROVED_GAN])
     seeds: list[int] = field(default_factory=lambda: [1])
     preset: str | Preset = "cpu"
     folds: str = "auto"
-    n_groups: int = 6
+    n_groups: int = 5
     max_folds: int | None = None
     reduce: list[str] | None = None
     reduce_fraction: float = 0.8
@@ -121,22 +113,22 @@ class ExperimentConfig:
             raise ConfigError(f"unknown protocol {self.protocol!r}; choose table2 or table3")
         spelled = (strategy_name(s) for s in self.strategies)  # one vocabulary with `seraug augment`
         self.strategies = list(dict.fromkeys("under1.0" if s == "under" else s for s in spelled))
-        unknown = [s for s in self.strategies if s not in BALANCERS]
+        retired = [s for s in self.strategies if s in RETIRED]
+        if retired:
+            raise ConfigError(f"strategy {retired[0]} was retired ({RETIRED[retired[0]]}); its committed cells stay "
+                              f"readable and benchmarks/gan_variants.py still trains it; use {IMPROVED_GAN}")
+        unknown = [s for s in self.strategies if s not in STRATEGIES]
         if unknown:
-            raise ConfigError(f"unknown strategy {', '.join(unknown)}; choose from {', '.join(BALANCERS)}")
+            raise ConfigError(f"unknown strategy {', '.join(unknown)}; choose from {', '.join(STRATEGIES)}")
         if self.preset in DEPRECATED_PRESETS:
             warnings.warn(f"preset {self.preset!r} is now called {DEPRECATED_PRESETS[self.preset]!r}",
                           DeprecationWarning, stacklevel=2)
             self.preset = DEPRECATED_PRESETS[self.preset]
         if not isinstance(self.preset, Preset) and self.preset not in PRESETS:
             raise ConfigError(f"unknown preset {self.preset!r}; choose {', '.join(PRESETS)}")
-        tuned = [s for s in self.strategies if BALANCERS[s].needs_tuned]
-        if tuned and self.sizes.gan_tuned is None:
-            raise ConfigError(f"strategy {tuned[0]} has no measured settings at this preset (its gan_tuned); use gan, "
-                              "or the cpu or smoke preset")
         if "full" in self.strategies and self.protocol != "table2":
             raise ConfigError("strategy 'full' (the training part before removal) only exists in table2")
-        noisy = [s for s in self.strategies if BALANCERS[s].needs_noise]
+        noisy = [s for s in self.strategies if STRATEGIES[s].needs_noise]
         if noisy and not self.noise_dir:
             raise ConfigError(f"strateg{'ies' if len(noisy) > 1 else 'y'} {', '.join(noisy)} mix background noise: "
                              "pass --noise-dir DIR")
@@ -202,19 +194,19 @@ def _cpu_model() -> str:
     return platform.processor() or "CPU"
 
 
-def _without_later_fields(value):
-    """A GAN config's dict through :func:`seraug.gan.config.without_later_fields`; other values as given."""
-    return without_later_fields(value) if isinstance(value, dict) else value
+GAN_SIZE_FIELDS = ("gan", "gan_tuned")
+"""The entries of ``sizes`` that hold GAN configs (hashed in :func:`seraug.gan.config.hash_form`)."""
 
 
 def settings_hash(config: dict) -> str:
     """Short hash of the settings that change results (all but :data:`GRID_FIELDS`), stored in every cell
-    so that cells of different runs are never mixed in one table. GAN settings added later are left out at
-    the value that behaves as before them (:data:`seraug.gan.config.LATER_FIELDS`), so folders written
-    before they existed take new cells of the same settings."""
+    so that cells of different runs are never mixed in one table. GAN configs enter in their version-1
+    form (:func:`seraug.gan.config.hash_form`), so fields added or retired since never change the hash of
+    settings that do not use them: run folders keep their hash."""
     kept = {k: v for k, v in config.items() if k not in GRID_FIELDS}
     if isinstance(kept.get("sizes"), dict):
-        kept["sizes"] = {name: _without_later_fields(value) for name, value in kept["sizes"].items()}
+        kept["sizes"] = {name: hash_form(value) if name in GAN_SIZE_FIELDS and isinstance(value, dict) else value
+                         for name, value in kept["sizes"].items()}
     return hashlib.blake2b(json.dumps(kept, sort_keys=True).encode(), digest_size=8).hexdigest()
 
 

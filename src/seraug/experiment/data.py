@@ -20,7 +20,7 @@ from seraug.errors import ConfigError
 from seraug.experiment.config import ExperimentConfig
 from seraug.feature_store import extract_features
 from seraug.features import LogMelConfig
-from seraug.folds import Fold, make_folds, missing_classes
+from seraug.experiment.folds import Fold, make_folds, missing_classes
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from seraug.experiment.balancing import TrainingSet, training_set
 from seraug.experiment.config import GRID_FIELDS, ExperimentConfig, full_config, settings_hash, train_config
 from seraug.experiment.data import Cell, Data
 from seraug.files import Claim, atomic_path, read_json, read_or_set_aside
-from seraug.folds import Fold
-from seraug.report import write_report
+from seraug.experiment.folds import Fold
+from seraug.experiment.report import write_report
 from seraug.runtime import init_distributed, resolve_device
 
 EXECUTORS = ("local", "ray")

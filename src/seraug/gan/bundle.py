@@ -27,6 +27,7 @@ from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.models import IMAGE_SIZE, ConvEncoder, Generator, build
 from seraug.normalise import MinMaxScaler
+from seraug.runtime import resolve_device
 
 
 @dataclass
@@ -82,8 +83,10 @@ class GANModel:
 
     @classmethod
     def load(cls, directory: str | Path, device: str | torch.device = "cpu") -> "GANModel":
-        """Read a model folder written by :meth:`save` (or ``seraug gan train``); networks in eval mode."""
+        """Read a model folder written by :meth:`save` (or ``seraug gan train``); networks in eval mode on
+        ``device`` (``auto``: a CUDA GPU when there is one)."""
         directory = Path(directory)
+        device = resolve_device(device)
         for name in ("model.json", "weights.pt", "latent.npz"):
             if not (directory / name).exists():
                 raise FileNotFoundError(f"{directory}: not a trained GAN model ({name} missing)")
@@ -91,7 +94,7 @@ class GANModel:
         config = GANConfig.from_dict(meta["config"])
         features = LogMelConfig.from_dict(meta["features"]) if meta["features"] else None
         nets = build(config.arch, len(meta["class_names"]), config.width, config.latent_dim, config.hidden,
-                     config.dropout, config.leaky_slope, config.g_output, features)
+                     config.dropout, config.leaky_slope)
         weights = torch.load(directory / "weights.pt", map_location="cpu", weights_only=True)
         nets.generator.load_state_dict(weights["generator"])
         nets.discriminator.load_state_dict(weights["discriminator"])
@@ -105,25 +108,29 @@ class GANModel:
         )
 
 
-def generate(model: GANModel, label: int | str, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+def generate(model: GANModel, label: int | str, n: int, seed: int = 0, batch_size: int = 256, *,
+             spread: float = 1.0, best_of: int = 1) -> np.ndarray:
     """``n`` spectrograms of one class, shape ``(n, 128, 128)`` float32 in [-1, 1] (the normalised scale).
 
-    Codes are drawn from the class's latent normal, its spread scaled by ``model.config.sample_spread``, with a
-    ``torch.Generator`` seeded by ``seed`` (same seed => same arrays on the CPU) and decoded by G in eval mode
-    (no dropout; batch-norm statistics as recomputed at the end of training, see :mod:`seraug.gan.train`). With
-    ``model.config.sample_best_of`` N above 1, N candidates are decoded per sample and the one D rates highest
-    (:func:`class_scores`) is kept. To sample a trained model otherwise: ``dataclasses.replace(model,
-    config=replace(model.config, sample_best_of=4))``. Use ``model.scaler.inverse_transform`` to get dB.
+    Codes are drawn from the class's latent normal with a ``torch.Generator`` seeded by ``seed`` (same seed =>
+    same arrays on the CPU) and decoded by G in eval mode (no dropout; batch-norm statistics as recomputed at the
+    end of training, see :mod:`seraug.gan.train`). Use ``model.scaler.inverse_transform`` to get dB.
 
     Args:
         label: class name (e.g. ``"sadness"``) or index into ``model.class_names``.
         n: how many; 0 gives an empty ``(0, 128, 128)`` array.
+        spread: the normals' spread as a multiple of the fitted one (1: the paper's draws; below 1 the codes
+            keep nearer their class's mean, trading diversity for samples that carry their class, as Glow's
+            reduced temperature and BigGAN's truncation do).
+        best_of: decode N codes per sample and keep the one D rates most likely a real segment of its class
+            (:func:`class_scores`; 1: every draw kept, the paper), for N times the decoding.
     """
     if n < 0:
         raise ConfigError(f"n must not be negative, got {n}")
-    k, best_of = model.class_index(label), model.config.sample_best_of
-    images = sample_images(model.generator, model.gaussians, k, n * best_of, seed, batch_size,
-                           model.config.sample_spread)
+    if not spread > 0 or best_of < 1:
+        raise ConfigError(f"spread must be positive and best_of at least 1, got {spread} and {best_of}")
+    k = model.class_index(label)
+    images = sample_images(model.generator, model.gaussians, k, n * best_of, seed, batch_size, spread)
     if best_of == 1:
         return images
     scores = class_scores(model.discriminator, images, k, batch_size).reshape(n, best_of)

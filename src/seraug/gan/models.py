@@ -14,9 +14,7 @@ DCGAN-like doubling/halving that mirrors D and G around an ``8 x 8`` bottleneck)
 * G: dense 100 -> 1024 -> 512 * 8 * 8 (leaky ReLU after each), reshape, 8 transposed convolutions with
   stride 2 on every second one (8 -> 16 -> 32 -> 64 -> 128), channels 512, 256, 256, 128, 128, 64, 64,
   32, each followed by batch norm, leaky ReLU and dropout; a final 3x3 convolution to 1 channel and tanh.
-  G is also the autoencoder's decoder. ``output="source_filter"`` (ours, not the paper's) replaces the final
-  convolution and tanh with :class:`~seraug.gan.source_filter.SourceFilterHead`: harmonics of a pitch contour
-  under smooth envelopes.
+  G is also the autoencoder's decoder.
 
 Original BAGAN (Mariani et al. 2018, "BAGAN: Data Augmentation with Balancing GAN"), following the
 rules of its public Keras code (IBM/BAGAN, ``balancing_gan.py``) for a 128 x 128 image, as we read it:
@@ -57,8 +55,6 @@ import torch
 from torch import nn
 
 from seraug.errors import ConfigError
-from seraug.features import LogMelConfig
-from seraug.gan.source_filter import SourceFilterHead
 
 IMAGE_SIZE = 128
 """Height (mel bands) and width (frames) of a segment."""
@@ -78,24 +74,15 @@ class Networks(NamedTuple):
 
 
 class Generator(nn.Module):
-    """Latent ``(B, latent_dim)`` -> image ``(B, 1, 128, 128)`` in [-1, 1].
+    """Latent ``(B, latent_dim)`` -> image ``(B, 1, 128, 128)`` in [-1, 1]: ``dense`` to ``channels`` maps of
+    ``8 x 8``, then ``body`` up to the image."""
 
-    ``body`` ends in the image (the paper's convolution and tanh), or in features that a ``head``
-    (:class:`~seraug.gan.source_filter.SourceFilterHead`) turns into the image and a pitch contour.
-    """
-
-    def __init__(self, dense: nn.Sequential, channels: int, body: nn.Sequential,
-                 head: SourceFilterHead | None = None) -> None:
+    def __init__(self, dense: nn.Sequential, channels: int, body: nn.Sequential) -> None:
         super().__init__()
-        self.dense, self.channels, self.body, self.head = dense, channels, body, head
+        self.dense, self.channels, self.body = dense, channels, body
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decode(z)[0]
-
-    def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The image and, with a source-filter head, its pitch contour ``(B, 128)`` Hz (else None)."""
-        x = self.body(self.dense(z).view(-1, self.channels, BOTTLENECK, BOTTLENECK))
-        return self.head(x) if self.head is not None else (x, None)
+        return self.body(self.dense(z).view(-1, self.channels, BOTTLENECK, BOTTLENECK))
 
 
 class ConvEncoder(nn.Module):
@@ -136,8 +123,11 @@ def _proposed_trunk(width: float, dropout: float, slope: float) -> tuple[nn.Sequ
     return nn.Sequential(*layers, nn.Flatten()), c_in * BOTTLENECK**2
 
 
-def _proposed_generator(latent_dim: int, hidden: int, width: float, dropout: float, slope: float,
-                        output: str = "image", features: LogMelConfig | None = None) -> Generator:
+def proposed_generator_body(latent_dim: int, hidden: int, width: float, dropout: float,
+                            slope: float) -> tuple[nn.Sequential, int, list[nn.Module], int]:
+    """The proposed G's dense layers, its channels at ``8 x 8``, its 8 transposed-convolution blocks and their
+    output channels, without the last layer: what :func:`build` ends with the paper's convolution and tanh, and
+    a research output layer (``benchmarks/source_filter.py``) with its own."""
     c_in = scaled(512, width)
     dense = nn.Sequential(nn.Linear(latent_dim, hidden), nn.LeakyReLU(slope),
                           nn.Linear(hidden, c_in * BOTTLENECK**2), nn.LeakyReLU(slope))
@@ -149,10 +139,7 @@ def _proposed_generator(latent_dim: int, hidden: int, width: float, dropout: flo
                                     bias=False)
         layers += _proposed_block(deconv, c_out, dropout, slope)
         c_in = c_out
-    if output == "source_filter":
-        return Generator(dense, scaled(512, width), nn.Sequential(*layers), SourceFilterHead(c_in, features))
-    layers += [nn.Conv2d(c_in, 1, kernel_size=3, padding=1), nn.Tanh()]
-    return Generator(dense, scaled(512, width), nn.Sequential(*layers))
+    return dense, scaled(512, width), layers, c_in
 
 
 def _keras_initialise(net: nn.Module, kernel_init) -> None:
@@ -203,8 +190,6 @@ def build(
     hidden: int = 1024,
     dropout: float = 0.2,
     leaky_slope: float = 0.2,
-    output: str = "image",
-    features: LogMelConfig | None = None,
 ) -> Networks:
     """Fresh (randomly initialised) encoder, generator and discriminator of one architecture.
 
@@ -215,19 +200,16 @@ def build(
         latent_dim: code size (paper: 100).
         hidden: G's first dense layer at width 1.
         dropout, leaky_slope: of the proposed model (BAGAN keeps its published 0.3 and 0.3).
-        output: G's last layer in the proposed model: ``"image"`` (the paper's convolution and tanh) or
-            ``"source_filter"`` (:class:`~seraug.gan.source_filter.SourceFilterHead`, built for the log-mel
-            front end ``features``, default :class:`~seraug.features.LogMelConfig`).
     """
     if n_classes < 1:
         raise ConfigError(f"n_classes must be at least 1, got {n_classes}")
     hidden = scaled(hidden, width)
     if arch == "proposed":
         make_trunk = lambda: _proposed_trunk(width, dropout, leaky_slope)  # noqa: E731
-        generator = _proposed_generator(latent_dim, hidden, width, dropout, leaky_slope, output, features)
+        dense, channels, layers, c_out = proposed_generator_body(latent_dim, hidden, width, dropout, leaky_slope)
+        layers += [nn.Conv2d(c_out, 1, kernel_size=3, padding=1), nn.Tanh()]
+        generator = Generator(dense, channels, nn.Sequential(*layers))
     elif arch == "bagan":
-        if output != "image":
-            raise ConfigError(f"G's output {output!r} is one of the proposed model's; bagan keeps its own")
         make_trunk = lambda: _bagan_trunk(width)  # noqa: E731
         generator = _bagan_generator(latent_dim, hidden, width)
     else:

@@ -15,6 +15,7 @@ from seraug.errors import DataError
 from seraug.features import LogMelConfig
 from seraug.gan.bundle import GANModel, generate
 from seraug.gan.config import GANConfig
+from seraug.gan.recipes import IMPROVED, recipe_config
 from seraug.gan.models import IMAGE_SIZE
 from seraug.gan.train import train_gan
 from seraug.normalise import MinMaxScaler
@@ -37,10 +38,12 @@ class GANOverSampler(BaseEstimator):
         sampling_strategy: as in imbalanced-learn over-samplers: ``"auto"`` / ``"not majority"`` (every
             class but the majority up to the majority count), ``"minority"``, ``"not minority"``,
             ``"all"``, a dict ``{label: target count}``, a float (binary only) or a callable.
-        arch, width, ae_epochs, gan_epochs: shortcuts that override the same fields of ``config``
-            (None: keep the config's).
-        config: GAN hyperparameters (default :class:`GANConfig`); its ``seed`` is replaced by the one
-            ``random_state`` gives.
+        recipe: a GAN recipe of :mod:`seraug.gan.recipes` (``paper``, ``bagan`` or ``texture``; None: the
+            improved one, ``texture``), trained at ``preset``'s size (``smoke``, ``cpu`` or ``paper``).
+        arch, width, ae_epochs, gan_epochs: shortcuts that override the same fields of the config
+            (None: keep the recipe's).
+        config: a full :class:`GANConfig` instead of ``recipe`` and ``preset``; its ``seed`` is replaced by
+            the one ``random_state`` gives.
         model: a trained :class:`GANModel` or its folder; None trains one on ``(X, y)`` in ``fit_resample``.
         out_dir: where the trained model, checkpoints and losses go (None: memory only).
         random_state: as in imbalanced-learn: an int is the seed of training and generation (the
@@ -49,8 +52,7 @@ class GANOverSampler(BaseEstimator):
             draws the seed from it. The seed used is kept in ``seed_``.
         device: torch device, ``"auto"`` = CUDA when available.
         features: the log-mel front end that made ``X``, stored in a trained model (so its samples can be
-            turned into audio); a source-filter G (``GANConfig.g_output``) is built for it. None: unknown,
-            the default :class:`~seraug.features.LogMelConfig` for such a G.
+            turned into audio). None: unknown.
         progress: show training progress.
 
     Attributes (after ``fit_resample``):
@@ -59,12 +61,14 @@ class GANOverSampler(BaseEstimator):
         when nothing was generated).
     """
 
-    def __init__(self, sampling_strategy="auto", *, arch: str | None = None, width: float | None = None,
+    def __init__(self, sampling_strategy="auto", *, recipe: str | None = None, preset: str = "cpu",
+                 arch: str | None = None, width: float | None = None,
                  ae_epochs: int | None = None, gan_epochs: int | None = None, config: GANConfig | None = None,
                  model: GANModel | str | Path | None = None, out_dir: str | Path | None = None,
                  random_state: int | np.random.RandomState | None = None, device: str = "auto",
                  features: LogMelConfig | None = None, progress: bool = False) -> None:
         self.sampling_strategy = sampling_strategy
+        self.recipe, self.preset = recipe, preset
         self.arch, self.width, self.ae_epochs, self.gan_epochs = arch, width, ae_epochs, gan_epochs
         self.config, self.model, self.out_dir = config, model, out_dir
         self.random_state, self.device, self.features, self.progress = random_state, device, features, progress
@@ -78,8 +82,8 @@ class GANOverSampler(BaseEstimator):
     def _config(self) -> GANConfig:
         overrides = {"arch": self.arch, "width": self.width, "ae_epochs": self.ae_epochs,
                      "gan_epochs": self.gan_epochs}
-        return replace(self.config or GANConfig(), seed=self.seed_,
-                       **{k: v for k, v in overrides.items() if v is not None})
+        base = self.config or recipe_config(self.recipe or IMPROVED, self.preset)
+        return replace(base, seed=self.seed_, **{k: v for k, v in overrides.items() if v is not None})
 
     def fit_resample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Balance ``X`` ``(N, 128, 128)`` or ``(N, 16384)`` with labels ``y`` ``(N,)``.

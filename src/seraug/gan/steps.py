@@ -63,93 +63,20 @@ def texture_loss(weight: float, frames: int = 1) -> ReconstructionLoss:
     return loss
 
 
-def modulation_profile(x: torch.Tensor, bands: int, frames: int, region_tiles: int = 1) -> torch.Tensor:
-    """Mean :func:`modulation_magnitudes` of a batch ``x`` ``(B, 1, 128, 128)`` per region of the mel axis.
-
-    The ``bands x frames`` tiles' magnitudes averaged over the segments, the time tiles and every
-    ``region_tiles`` adjacent mel tiles: ``(mel tiles / region_tiles, bands * frames)``. How much fine
-    structure, at which spacing, each region of the mel axis holds on average; where and when it lies does
-    not enter, so a generator can match it with structure of its own."""
-    mel_tiles = (x.shape[-2] - bands) // max(1, bands // 2) + 1
-    magnitudes = modulation_magnitudes(x, bands, frames)  # (B, mel tiles x time tiles, bands, frames), mel slowest
-    return magnitudes.reshape(len(x), mel_tiles // region_tiles, -1, bands * frames).mean(dim=(0, 2))
-
-
-def texture_profile(x: torch.Tensor) -> torch.Tensor:
-    """Mean mel-axis modulation magnitudes of a batch ``x`` ``(B, 1, 128, 128)``, per 32-band tile: ``(7, 32)``.
-
-    :func:`modulation_profile` with every frame its own tile: the striations (harmonics) of each region,
-    whatever the pitch contours that draw them."""
-    return modulation_profile(x, TEXTURE_BANDS, 1)
-
-
-RHYTHM_FRAMES, RHYTHM_REGION = 32, 16
-"""Time-axis tiles of :func:`rhythm_profile`: 32 frames (0.8 s at the 25 ms hop, so the 2-8 Hz syllable rates
-of speech fall on its bins 2 to 6, 1.25 Hz apart), averaged over regions of 16 mel bands."""
-
-
-def rhythm_profile(x: torch.Tensor) -> torch.Tensor:
-    """Mean time-axis modulation magnitudes of a batch ``x`` ``(B, 1, 128, 128)``, per 16-band region: ``(8, 32)``.
-
-    :func:`modulation_profile` with every band its own tile, 32 frames long: how much each region's level
-    rises and falls, at which rate (onsets, pauses, syllables), wherever in the segment that happens. On
-    EmoDB, 64 segments smeared in time by a Gaussian of one frame lie 25 to 150 times as far from 64 others in
-    it (squared difference) as the same segments unsmeared."""
-    return modulation_profile(x, 1, RHYTHM_FRAMES, region_tiles=RHYTHM_REGION)
-
-
-GLIDE_FRAMES = 32
-"""Length of the tiles of :func:`glide_profile`: 32 frames (0.8 s at the 25 ms hop), long enough for a pitch
-contour's rise or fall across a harmonic spacing to tilt its stripes."""
-
-
-def glide_profile(x: torch.Tensor) -> torch.Tensor:
-    """Mean spectro-temporal modulation magnitudes of a batch ``x`` ``(B, 1, 128, 128)``, per 32-band tile: ``(7, 1024)``.
-
-    :func:`modulation_profile` on 32-band x 32-frame tiles: as :func:`texture_profile`, how far apart the
-    striations lie, and also how they tilt: stripes that follow a rising or falling pitch put their energy off
-    the zero-rate column of the 2-D spectrum, stripes held level (what G draws) on it. On EmoDB, real segments
-    whose fine structure is held level for 0.8 s lie 25 times as far from other real segments as these do
-    from each other (13 times in :func:`texture_profile`)."""
-    return modulation_profile(x, TEXTURE_BANDS, GLIDE_FRAMES)
-
-
-LEVEL_QUANTILES = 32
-"""Quantiles of :func:`level_profile`, at the middle of 32 equal shares of the frames."""
-
-
-def level_profile(x: torch.Tensor) -> torch.Tensor:
-    """Quantiles of the frame levels of a batch ``x`` ``(B, 1, 128, 128)``: ``(32,)`` in the [-1, 1] scale.
-
-    A frame's level is its mean over the mel bands, the quantity :func:`seraug.gan.quality.pause_share` counts
-    pauses by; the quantiles pool every frame of the batch, so they say how many frames are silent, quiet or
-    loud, not where. The mean squared difference of two batches' quantiles is about the squared 1-D
-    Wasserstein-2 distance between their level distributions. On EmoDB, two batches of 64 real segments differ by
-    about 8e-4 in it; the source-filter G's fakes, which fill the pauses, differ from real ones by about 9e-3
-    (their lowest eighth of frames lie at -0.76 to -0.49 where real ones lie at -0.89 to -0.65)."""
-    levels = x.float().mean(dim=(1, 2)).flatten()
-    shares = (torch.arange(LEVEL_QUANTILES, device=x.device, dtype=torch.float32) + 0.5) / LEVEL_QUANTILES
-    return torch.quantile(levels, shares)
-
-
 Profile = Callable[[torch.Tensor], torch.Tensor]
-"""Batch ``(B, 1, 128, 128)`` -> its mean features (any shape): what G's feature matching compares."""
+"""Batch ``(B, 1, 128, 128)`` -> its mean features (any shape): what a feature-matching term of G compares
+(research terms in ``benchmarks/gan_variants.py``; the recipes use none)."""
 
 
 def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torch.optim.Optimizer,
-                     x: torch.Tensor, amp: bool = False, loss_fn: ReconstructionLoss = F.mse_loss,
-                     pitch_weight: float = 0.0) -> torch.Tensor:
+                     x: torch.Tensor, amp: bool = False, loss_fn: ReconstructionLoss = F.mse_loss) -> torch.Tensor:
     """One Adam step on the reconstruction loss of a batch ``x`` ``(B, 1, 128, 128)``; returns the loss (0-d).
 
-    ``loss_fn(reconstruction, x)``: the paper's mean squared error unless a diagnosis asks for another
-    (:func:`seraug.gan.train.train_autoencoder`). ``pitch_weight`` > 0 (a G with a source-filter head only)
-    adds that times the head's :meth:`~seraug.gan.source_filter.SourceFilterHead.pitch_loss`: G's pitch contour
-    against the pitch of ``x``."""
+    ``loss_fn(reconstruction, x)``: the paper's mean squared error, or :func:`texture_loss` (the ``texture``
+    recipe)."""
     with autocast(x.device, amp):
-        reconstruction, f0 = generator.decode(encoder(x))
+        reconstruction = generator(encoder(x))
     loss = loss_fn(reconstruction.float(), x.float())
-    if pitch_weight:
-        loss = loss + pitch_weight * generator.head.pitch_loss(f0, x)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -157,28 +84,13 @@ def autoencoder_step(encoder: ConvEncoder, generator: Generator, optimizer: torc
 
 
 def _d_update(discriminator: ConvEncoder, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-              targets: torch.Tensor, amp: bool, r1_gamma: float = 0.0,
-              n_real: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """One D step on one batch; per-sample losses and hits (argmax == target), both ``(B,)``.
-
-    With ``r1_gamma`` > 0 the loss gains the R1 penalty on the batch's first ``n_real`` rows (the real
-    segments): ``r1_gamma / 2`` times the mean over them of ``|d realness / d x|^2``, where realness is
-    D's log-odds of "one of the K emotions" against "fake", ``logsumexp(logits[:K]) - logits[K]``.
-    """
-    penalise = r1_gamma > 0 and n_real > 0
-    if penalise:
-        x = x.detach().requires_grad_(True)
+              targets: torch.Tensor, amp: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """One D step on one batch; per-sample losses and hits (argmax == target), both ``(B,)``."""
     with autocast(x.device, amp):
         logits = discriminator(x)
     losses = F.cross_entropy(logits.float(), targets, reduction="none")
-    loss = losses.mean()
-    if penalise:
-        real = logits[:n_real].float()
-        realness = torch.logsumexp(real[:, :-1], dim=1) - real[:, -1]
-        (gradient,) = torch.autograd.grad(realness.sum(), x, create_graph=True)
-        loss = loss + r1_gamma / 2 * gradient[:n_real].float().pow(2).sum(dim=(1, 2, 3)).mean()
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    losses.mean().backward()
     optimizer.step()
     return losses.detach(), (logits.argmax(1) == targets).detach()
 
@@ -189,18 +101,17 @@ CodeSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
 
 def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.optim.Optimizer,
              opt_d: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, sample_codes: CodeSampler,
-             arch: str = "proposed", amp: bool = False, r1_gamma: float = 0.0,
+             arch: str = "proposed", amp: bool = False,
              matching: Sequence[tuple[float, Profile]] = ()) -> torch.Tensor:
     """One fine-tuning step on a batch of real segments: D, then G (D's targets: real -> y, fake -> K).
 
     Args:
         x: real segments ``(B, 1, 128, 128)``; y: their classes ``(B,)``.
         sample_codes: draws the codes and conditioning classes of the fakes.
-        r1_gamma: weight of the R1 penalty on D's real segments (0: none; see :func:`_d_update`).
         matching: ``(weight, profile)`` pairs: G's loss gains each weight times the mean squared difference of
             the profile of its fakes and of the real batch (feature matching, Salimans et al. 2016, on fixed
-            features such as :func:`texture_profile`; empty: none, the paper). The loss returned is the
-            cross-entropy alone.
+            features; empty: none, the paper and every recipe; research terms in ``benchmarks/gan_variants.py``).
+            The loss returned is the cross-entropy alone.
         arch: how the batches are formed.
 
             * ``proposed`` (paper, Sections 2.2-2.3): D on the real batch, then on a separate batch of
@@ -217,7 +128,7 @@ def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.opti
         z, conditioning = sample_codes(len(x))
         with autocast(x.device, amp):
             fake = generator(z)
-        loss_real, hit_real = _d_update(discriminator, opt_d, x, y, amp, r1_gamma, n_real=len(x))
+        loss_real, hit_real = _d_update(discriminator, opt_d, x, y, amp)
         fake_targets = torch.full_like(conditioning, n_classes)
         loss_fake, hit_fake = _d_update(discriminator, opt_d, fake.detach(), fake_targets, amp)
     else:
@@ -226,7 +137,7 @@ def gan_step(generator: Generator, discriminator: ConvEncoder, opt_g: torch.opti
             fake = generator(z)
         fake_targets = torch.full_like(conditioning, n_classes)
         losses, hits = _d_update(discriminator, opt_d, torch.cat([x, fake.to(x.dtype)]), torch.cat([y, fake_targets]),
-                                 amp, r1_gamma, n_real=len(x))
+                                 amp)
         (loss_real, loss_fake), (hit_real, hit_fake) = losses.split([len(x), len(z)]), hits.split([len(x), len(z)])
         z, conditioning = sample_codes(len(x) + len(z))
         with autocast(x.device, amp):

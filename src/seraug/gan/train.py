@@ -7,12 +7,10 @@
 (c) **Fine-tuning**, per batch of real segments: conditioning classes drawn uniformly, codes from their
     Gaussians, fakes from G. D learns real -> its class and fake -> class K ("fake") with sparse
     categorical cross-entropy; G learns to make D answer the conditioning class. Adam at
-    ``GANConfig.fine_tuning_lr`` (paper: 1e-6; BAGAN: 5e-5) for G, ``d_lr_scale`` times that for D
-    (paper: 1). How real and fake batches are formed differs per architecture (:func:`gan_step`). With
-    ``g_ema`` > 0 a moving average of G's weights, updated after every step, is the G that generates
-    (diversity checks, the model); off in the paper. Two more departures, off in the paper:
-    ``balanced_real`` draws the real batches class-balanced, ``r1_gamma`` adds an R1 penalty to D's
-    real batches.
+    ``GANConfig.fine_tuning_lr`` (paper: 1e-6; BAGAN: 5e-5) for G and D. How real and fake batches are
+    formed differs per architecture (:func:`gan_step`). With ``g_ema`` > 0 a moving average of G's
+    weights, updated after every step, is the G that generates (diversity checks, the model); off in the
+    paper.
 
 Batch norm in eval mode (the codes of step b, generation) normalises with running statistics. Those
 are exponential averages (momentum 0.1, from mean 0 and variance 1) over earlier batches and weights;
@@ -51,6 +49,8 @@ import io
 import math
 import time
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -63,13 +63,12 @@ from seraug.errors import ConfigError, DataError, TrainingDivergedError
 from seraug.features import LogMelConfig
 from seraug.files import atomic_path, check_same_run, data_fingerprint, read_or_set_aside
 from seraug.gan.bundle import GANModel, sample_images
-from seraug.gan.config import GANConfig, without_later_fields
+from seraug.gan.config import GANConfig, migrate
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.logger import LossLog
 from seraug.gan.models import ConvEncoder, Generator, build
 from seraug.gan.diversity import mean_pairwise_distance
-from seraug.gan.steps import (Profile, ReconstructionLoss, autoencoder_step, gan_step, glide_profile, level_profile,
-                              recalibrate_batch_norm, rhythm_profile, texture_loss, texture_profile)
+from seraug.gan.steps import Profile, ReconstructionLoss, autoencoder_step, gan_step, recalibrate_batch_norm, texture_loss
 from seraug.normalise import MinMaxScaler
 from seraug.runtime import autocast, bf16_available, check_labels, check_segments, epoch_seed, resolve_device
 
@@ -78,9 +77,25 @@ DIVERSITY_SAMPLES = 16
 """Segments per class generated after every fine-tuning epoch to watch for mode collapse."""
 CALIBRATION_CODES = 256
 """Codes (classes drawn uniformly, fixed seed) that G's batch-norm statistics are recomputed on."""
-MATCHING: dict[str, Profile] = {"gan_texture_weight": texture_profile, "gan_rhythm_weight": rhythm_profile,
-                                "gan_glide_weight": glide_profile, "gan_level_weight": level_profile}
-"""GANConfig weight -> the features G's fakes match the real batch's on in fine-tuning (a weight of 0: no term)."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The one hook for research that no recipe uses (``benchmarks/gan_variants.py``): another generator,
+    another reconstruction loss, feature-matching terms for G. The defaults are the recipes' own.
+
+    Attributes:
+        name: recorded in the checkpoint, so a variant's run is never resumed as another's.
+        generator: ``(config, n_classes) -> Generator`` built in place of :func:`build`'s G (after the same
+            seed, so D and the encoder start as in the recipe).
+        reconstruction_loss: ``generator -> loss`` in place of the config's (:func:`texture_loss`).
+        matching: ``(weight, profile)`` terms of G's fine-tuning loss (:func:`seraug.gan.steps.gan_step`).
+    """
+
+    name: str = ""
+    generator: Callable[[GANConfig, int], Generator] | None = None
+    reconstruction_loss: Callable[[Generator], ReconstructionLoss] | None = None
+    matching: tuple[tuple[float, Profile], ...] = ()
 
 
 class _Diverged(Exception):
@@ -102,7 +117,7 @@ class _Run:
     """The mutable state of one training run: networks, optimisers, phase, epoch, history."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, class_names: list[str], config: GANConfig,
-                 out_dir: Path | None, device: torch.device, progress: bool, features: LogMelConfig | None = None) -> None:
+                 out_dir: Path | None, device: torch.device, progress: bool, variant: Variant = Variant()) -> None:
         self.config, self.device, self.out_dir = config, device, out_dir
         self.class_names, self.n_classes = class_names, len(class_names)
         self.amp = config.amp and bf16_available(device)
@@ -112,13 +127,17 @@ class _Run:
         self.labels = torch.from_numpy(y).to(device)
         torch.manual_seed(config.seed)  # weight initialisation
         self.nets = build(config.arch, self.n_classes, config.width, config.latent_dim, config.hidden,
-                          config.dropout, config.leaky_slope, config.g_output, features)
+                          config.dropout, config.leaky_slope)
+        if variant.generator is not None:
+            self.nets = self.nets._replace(generator=variant.generator(config, self.n_classes))
+        self.variant = variant
         for net in self.nets:
             net.to(device, memory_format=self.memory_format)
         self.encoder, self.generator, self.discriminator = self.nets
         self.opt_ae = _adam([*self.encoder.parameters(), *self.generator.parameters()], config.ae_lr, config)
-        self.reconstruction_loss: ReconstructionLoss = texture_loss(config.ae_texture_weight)  # 0: the paper's MSE
-        self.matching = [(getattr(config, name), profile) for name, profile in MATCHING.items() if getattr(config, name)]
+        self.reconstruction_loss: ReconstructionLoss = (variant.reconstruction_loss(self.generator)
+                                                        if variant.reconstruction_loss else
+                                                        texture_loss(config.ae_texture_weight))  # 0: the paper's MSE
         self.opt_g = self.opt_d = None
         self.generator_ema: AveragedModel | None = None  # fine-tuning with g_ema > 0 only
         self.phase, self.epoch, self.recoveries, self.lr_scale = "ae", 0, 0, 1.0
@@ -131,18 +150,11 @@ class _Run:
 
     # --- batches and checks
 
-    def batches(self, generator: torch.Generator, balanced: bool = False):
+    def batches(self, generator: torch.Generator):
         """Index batches of ``batch_size`` covering one epoch: a shuffle of all segments (the ragged tail
-        is dropped; batch norm needs >= 2), or with ``balanced`` as many batches drawn with replacement,
-        every class equally likely (``balanced_real``)."""
+        is dropped; batch norm needs >= 2)."""
         n, size = len(self.data), min(self.config.batch_size, len(self.data))
-        if balanced:
-            labels = self.labels.cpu()
-            weights = 1 / torch.bincount(labels, minlength=self.n_classes).double()[labels]
-            order = torch.multinomial(weights, n - n % size, replacement=True, generator=generator)
-        else:
-            order = torch.randperm(n, generator=generator)
-        order = order.to(self.device)
+        order = torch.randperm(n, generator=generator).to(self.device)
         return [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
 
     def codes(self, n: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -174,7 +186,7 @@ class _Run:
         total, batches = torch.zeros((), device=self.device), self.batches(rng)
         for idx in batches:
             total += autoencoder_step(self.encoder, self.generator, self.opt_ae, self.data[idx], self.amp,
-                                      self.reconstruction_loss, self.config.ae_pitch_weight)
+                                      self.reconstruction_loss)
         loss = float(total) / len(batches)
         if not math.isfinite(loss):
             raise _Diverged(f"autoencoder loss is {loss}")
@@ -205,11 +217,11 @@ class _Run:
             self.log({"phase": self.phase, "epoch": self.epoch, "event": message})
 
     def fine_tuning_state(self) -> None:
-        """Fresh Adam optimisers for G (``fine_tuning_lr``) and D (``d_lr_scale`` times it), none for the
-        autoencoder, and with ``g_ema`` > 0 a moving average of G starting from G's present weights."""
+        """Fresh Adam optimisers for G and D (``fine_tuning_lr``), none for the autoencoder, and with
+        ``g_ema`` > 0 a moving average of G starting from G's present weights."""
         lr = self.config.fine_tuning_lr
         self.opt_g = _adam(self.generator.parameters(), lr, self.config)
-        self.opt_d = _adam(self.discriminator.parameters(), lr * self.config.d_lr_scale, self.config)
+        self.opt_d = _adam(self.discriminator.parameters(), lr, self.config)
         self.opt_ae = None
         self.generator_ema = None
         if self.config.g_ema:  # batch-norm statistics are not averaged: calibrate_generator measures them
@@ -224,12 +236,12 @@ class _Run:
     def gan_epoch(self, rng: torch.Generator) -> dict:
         self.generator.train()
         self.discriminator.train()
-        batches = self.batches(rng, self.config.balanced_real)
+        batches = self.batches(rng)
         total = torch.zeros(6, device=self.device)
         for idx in batches:
             total += gan_step(self.generator, self.discriminator, self.opt_g, self.opt_d, self.data[idx],
                               self.labels[idx], partial(self.codes, rng=rng), self.config.arch, self.amp,
-                              self.config.r1_gamma, self.matching)
+                              self.variant.matching)
             if self.generator_ema is not None:
                 self.generator_ema.update_parameters(self.generator)
         stats = (total / len(batches)).tolist()
@@ -271,10 +283,9 @@ class _Run:
         recoveries, lr_scale = self.recoveries + 1, self.lr_scale / 2
         self.restore(self.last_good)
         self.recoveries, self.lr_scale = recoveries, lr_scale
-        scales = ((self.opt_ae, 1.0), (self.opt_g, 1.0), (self.opt_d, self.config.d_lr_scale))
-        for optimizer, scale in scales:
+        for optimizer in (self.opt_ae, self.opt_g, self.opt_d):
             for group in optimizer.param_groups if optimizer else ():
-                group["lr"] = self.lr * scale
+                group["lr"] = self.lr
         self.log({"phase": self.phase, "epoch": self.epoch, "lr": self.lr,
                   "event": f"{where}: {why}; back to the last good checkpoint, learning rate halved"})
         self.save()
@@ -288,7 +299,7 @@ class _Run:
     def state(self) -> dict:
         optimizers = {"opt_ae": self.opt_ae, "opt_g": self.opt_g, "opt_d": self.opt_d}
         return {
-            "config": self.config.to_dict(), "fingerprint": self.fingerprint, "phase": self.phase, "epoch": self.epoch,
+            "config": self.config.to_dict() | {"variant": self.variant.name}, "fingerprint": self.fingerprint, "phase": self.phase, "epoch": self.epoch,
             "recoveries": self.recoveries, "lr_scale": self.lr_scale, "history": self.losses.rows,
             "gaussians": self.gaussians.to_dict() if self.gaussians else None, "watched": self.watched,
             "encoder": self.encoder.state_dict() if self.phase == "ae" else None,
@@ -330,9 +341,11 @@ class _Run:
         if read is None:
             return False
         blob, saved = read
-        # a checkpoint written before a later field existed lacks it: compare without those at their neutral values
-        check_same_run(path, {**saved, "config": without_later_fields(saved.get("config", {}))},
-                       without_later_fields(self.config.to_dict()), self.fingerprint)
+        # a checkpoint of an older version: compared in today's fields (seraug.gan.config.migrate)
+        theirs = dict(saved.get("config", {}))
+        variant = theirs.pop("variant", "")
+        check_same_run(path, {**saved, "config": migrate(theirs) | {"variant": variant}},
+                       migrate(self.config.to_dict()) | {"variant": self.variant.name}, self.fingerprint)
         self.restore(blob)
         self.last_good = blob
         return True
@@ -373,6 +386,7 @@ def train_gan(
     features: LogMelConfig | None = None,
     speakers: list[str] | None = None,
     progress: bool = True,
+    variant: Variant = Variant(),
 ) -> GANModel:
     """Train the GAN of ``config.arch`` on normalised segments, in the paper's three steps.
 
@@ -385,9 +399,10 @@ def train_gan(
             installed) and the final model. An unfinished run there is resumed; None keeps all in memory.
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
         class_names: names of the K classes (default ``"0"``..``"K-1"``).
-        scaler, features: stored in the model, so it can map samples back to dB and audio; a source-filter G
-            (``config.g_output``) is built for the front end ``features`` (default: :class:`LogMelConfig`).
+        scaler, features: stored in the model, so it can map samples back to dB and audio.
         speakers: the speakers of ``X``, recorded in the model (``model.json``) against speaker leakage.
+        variant: research hooks (:class:`Variant`; ``benchmarks/gan_variants.py``); a variant's model is kept in
+            memory and in ``out_dir``'s checkpoint, but :meth:`GANModel.load` rebuilds only the recipes' networks.
         progress: show a progress bar over epochs.
 
     Returns:
@@ -408,7 +423,7 @@ def train_gan(
     cuda = device.type == "cuda"
     autotune = torch.backends.cudnn.flags(enabled=True, benchmark=True) if cuda else contextlib.nullcontext()
     with torch.random.fork_rng(devices=[device] if cuda else []), autotune:
-        run = _Run(X, y, class_names, config, out, device, progress, features)
+        run = _Run(X, y, class_names, config, out, device, progress, variant)
         total = config.ae_epochs + config.gan_epochs
         try:
             if not run.resume():
@@ -443,21 +458,19 @@ def train_gan(
 
 def train_autoencoder(
     X: np.ndarray, y: np.ndarray, n_classes: int, config: GANConfig = GANConfig(), device: str | torch.device = "auto",
-    loss: ReconstructionLoss | None = None,
+    variant: Variant = Variant(),
 ) -> tuple[ConvEncoder, Generator]:
     """Step (a) alone, in memory: the encoder and decoder (G) after ``config.ae_epochs`` epochs, in eval mode.
 
     The same epochs as in :func:`train_gan` (seeds, recovery), without checkpoints. For diagnosis: every
     generated segment is this decoder's drawing, sharpened by fine-tuning, so what it cannot reconstruct
     (``benchmarks/gan_autoencoder.py``: the harmonic striations) fine-tuning has to add from nothing.
-    ``X``, ``y`` as in :func:`train_gan`; ``loss``: another reconstruction loss than the paper's mean
-    squared error, to try (None: the MSE).
+    ``X``, ``y`` as in :func:`train_gan`; ``variant``: another G or reconstruction loss to try (:class:`Variant`).
     """
     X, y = _validate(X, y, n_classes)
     device = resolve_device(device)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        run = _Run(X, y, list(map(str, range(n_classes))), config, None, device, progress=False)
-        run.reconstruction_loss = loss or run.reconstruction_loss
+        run = _Run(X, y, list(map(str, range(n_classes))), config, None, device, progress=False, variant=variant)
         while run.epoch < config.ae_epochs:
             run.run_epoch()
     run.encoder.eval()

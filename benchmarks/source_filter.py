@@ -2,7 +2,7 @@
 
 Why: G's convolutions paint the harmonic striations of voiced speech as level stripes. Real striations are the
 multiples of a pitch (f0) that rises and falls within a syllable, so they fan out and bend together; no loss on
-the image alone (texture, rhythm, glide terms in :mod:`seraug.gan.steps`) taught G that. This layer builds it
+the image alone (texture, rhythm, glide terms in ``gan_variants.py``) taught G that. This layer builds it
 in, as speech production does (a source, the glottal pulses at f0, through a filter, the vocal tract):
 
     x(m, t) = s * log( exp(h(m, t) / s) * comb(m, t; f0(t)) + exp(n(m, t) / s) )
@@ -14,7 +14,7 @@ in, as speech production does (a source, the glottal pulses at f0, through a fil
   axis (:data:`ENVELOPE_SMOOTHING` bands) so that they draw formants, onsets and pauses but not the striations;
 * ``s``: a learned scale from natural-log power to the image's min-max normalised dB.
 
-The autoencoder can be told the pitch of the segments it reconstructs (``GANConfig.ae_pitch_weight``):
+The autoencoder can be told the pitch of the segments it reconstructs (``gan_variants.AE_PITCH_WEIGHT``):
 :func:`mel_pitch` reads it off a log-mel segment by matching harmonic combs, so no audio is needed.
 """
 
@@ -141,7 +141,32 @@ class SourceFilterHead(nn.Module):
 
     def pitch_loss(self, f0: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Squared error in octaves between a contour ``f0`` ``(B, T)`` and :func:`mel_pitch` of the segments
-        ``target`` ``(B, 1, M, T)``, weighted by their voicing: what ``GANConfig.ae_pitch_weight`` multiplies."""
+        ``target`` ``(B, 1, M, T)``, weighted by their voicing: what ``gan_variants.AE_PITCH_WEIGHT`` multiplies."""
         with torch.no_grad():
             pitch, voicing = mel_pitch(target, self.filters, self.bin_hz)
         return (voicing * torch.log2(f0.float() / pitch) ** 2).sum() / voicing.sum().clamp_min(1.0)
+
+
+PITCH_JUMP = 1 / 6
+"""Octaves between adjacent voiced frames (25 ms apart) above which :func:`pitch_statistics` counts a change as a
+tracking jump, not motion: real pitch glides by about 0.03 to 0.06 octaves a frame on EmoDB."""
+
+
+def pitch_statistics(X: np.ndarray, features: LogMelConfig | None = None) -> dict[str, float]:
+    """Voiced share, pitch motion and median pitch of segments ``(N, n_mels, frames)`` in the [-1, 1] scale.
+
+    ``voiced``: the share of frames whose :func:`mel_pitch` voicing weight exceeds 0.5;
+    ``motion``: the mean absolute change of pitch, octaves, between adjacent voiced frames (changes above
+    :data:`PITCH_JUMP` left out; NaN without two adjacent voiced frames); ``median_hz``: the median pitch of the
+    voiced frames (NaN without one). ``features``: the front end that made ``X`` (default :class:`LogMelConfig`).
+    """
+    features = features or LogMelConfig()
+    with torch.no_grad():
+        f0, voicing = mel_pitch(torch.from_numpy(np.asarray(X, dtype=np.float32)).unsqueeze(1),
+                                mel_filters(features, torch.device("cpu")), features.sample_rate / features.n_fft)
+    voiced = voicing > 0.5
+    steps = torch.log2(f0[:, 1:] / f0[:, :-1]).abs()[voiced[:, 1:] & voiced[:, :-1]]
+    steps = steps[steps <= PITCH_JUMP]
+    return {"voiced": float(voiced.float().mean()),
+            "motion": float(steps.mean()) if len(steps) else float("nan"),
+            "median_hz": float(f0[voiced].median()) if voiced.any() else float("nan")}

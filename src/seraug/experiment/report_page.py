@@ -55,14 +55,13 @@ def _examples(out: Path) -> list[str]:
     return rows
 
 
-def write_page(out: str | Path, machines: str = "?") -> Path:
-    """Write ``out/report.html`` from the tables and figures :func:`seraug.report.write_report` wrote;
-    ``machines`` says which machines made the cells (:func:`seraug.report.cell_machines`)."""
+def write_page(out: str | Path, summary: pd.DataFrame, machines: str = "?", recall: pd.DataFrame | None = None) -> Path:
+    """Write ``out/report.html`` from the tables and figures :func:`seraug.experiment.report.write_report` wrote;
+    ``summary``: the ``mean ± std`` table with its ``cells`` column; ``machines`` says which machines made the
+    cells (:func:`seraug.experiment.report.cell_machines`); ``recall``: Table 2's reduced class's recall paired
+    with imbalanced (None or empty: not shown)."""
     out = Path(out)
     config = read_json(out / "config.json") if (out / "config.json").exists() else {}
-    numbers = pd.read_csv(out / "summary_numbers.csv", index_col=0)
-    summary = pd.read_csv(out / "summary.csv", index_col=0)
-    summary["cells"] = numbers.filter(like="_n").iloc[:, -1].astype(int)
     preset = config.get("preset", "?")
     preset = preset if isinstance(preset, str) else "custom (see settings below)"
     title = f"{config.get('corpus', out.name)}, {config.get('protocol', '')}, preset {preset}"
@@ -76,6 +75,10 @@ def write_page(out: str | Path, machines: str = "?") -> Path:
         parts += ["<h2>Paired with imbalanced</h2><p>UAR points, same fold and seed; 95% t interval over the "
                   "pairs; <em>within noise</em> where it includes 0.</p>",
                   comparison.round(3).to_html(index=False, na_rep="-")]
+    if recall is not None and not recall.empty:
+        parts += ["<h2>The reduced class's recall, paired with imbalanced</h2><p>Recall points on the class "
+                  "Table 2 reduced, same fold and seed: what balancing acts on.</p>",
+                  recall.drop(columns="uar_ratio").round(3).to_html(index=False, na_rep="-")]
     for name, caption in (("comparison.png", "Paired differences"), ("confusion.png", "Confusion matrices")):
         if (out / name).exists():
             parts.append(f"<h2>{caption}</h2><img alt='{name}' src='{_data_uri(out / name, 'image/png')}'>")

@@ -3,11 +3,11 @@
 Writes into ``OUT``:
 
 - ``results.csv``: one row per cell (scenario, fold, strategy, seed, uar, f_score, accuracy, seconds);
-- ``summary.csv`` / ``summary.md``: mean ± std over folds and seeds, in percent. Table 2 layout (rows =
-  strategies, columns = reduced class + ``average``) or Table 3 layout (rows = strategies, columns = UAR
-  and F-score);
-- ``summary_numbers.csv``: the same numbers as columns ``<column>_mean``, ``<column>_std`` (percent) and
-  ``<column>_n`` (the cells behind each mean), for plotting and further analysis;
+- ``summary.md``: mean ± std over folds and seeds, in percent. Table 2 layout (rows = strategies, columns =
+  reduced class + ``average``) or Table 3 layout (rows = strategies, columns = UAR and F-score); Table 2 also
+  gives the reduced class's recall, the quantity balancing acts on, with its paired comparison;
+- ``summary.csv``: the same numbers as columns ``<column>_mean``, ``<column>_std`` (percent) and
+  ``<column>_n`` (the cells behind each mean), for pandas and plotting;
 - ``comparison.csv``: every strategy against ``imbalanced`` on the same scenario, fold and seed: mean UAR
   difference and its 95% confidence interval (t distribution over the pairs), in UAR points, the ratio
   of the mean UARs (``uar_ratio``), wins / losses, a two-sided Wilcoxon signed-rank p, a sign-test p,
@@ -17,11 +17,12 @@ Writes into ``OUT``:
   and one dot per fold x seed pair; ``confusion.png``: utterance counts per true and predicted class
   summed over a strategy's cells, coloured by row share, with a colour bar;
 - ``report.html``: all of it on one self-contained page, with the run's examples to listen to
-  (:mod:`seraug.report_page`).
+  (:mod:`seraug.experiment.report_page`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -34,9 +35,15 @@ from scipy.stats import binomtest, t, wilcoxon  # noqa: E402
 
 from seraug.errors import ConfigError
 from seraug.files import read_json, read_or_set_aside  # noqa: E402
-from seraug.report_page import write_page  # noqa: E402
+from seraug.experiment.report_page import write_page  # noqa: E402
+from seraug.experiment.strategies import RETIRED  # noqa: E402
 
 METRICS = ("uar", "f_score", "accuracy")
+
+
+def shown_name(strategy: str) -> str:
+    """A strategy's name in the tables: a retired one (:data:`seraug.experiment.strategies.RETIRED`) marked so."""
+    return f"{strategy} (retired)" if strategy in RETIRED else strategy
 
 
 def load_cells(out: Path) -> list[dict]:
@@ -47,27 +54,28 @@ def load_cells(out: Path) -> list[dict]:
     return cells
 
 
-def _table_columns(results: pd.DataFrame, protocol: str) -> dict[str, pd.DataFrame]:
+def _table_columns(results: pd.DataFrame, protocol: str, metric: str = "uar") -> dict[str, pd.DataFrame]:
     """The cells behind each column of the paper's table: ``{column: rows with strategy and value}``.
 
     Table 2: one column per reduced class (its UAR) and ``average`` (per fold and seed, the mean UAR
     over the reduced classes). Table 3: ``UAR`` and ``F-score``.
     """
     if protocol == "table2":
-        columns = {scenario.removeprefix("reduce-"): group[["strategy", "uar"]].rename(columns={"uar": "value"})
+        columns = {scenario.removeprefix("reduce-"): group[["strategy", metric]].rename(columns={metric: "value"})
                    for scenario, group in results.groupby("scenario")}
-        per_run = results.groupby(["strategy", "fold", "seed"], as_index=False)["uar"].mean()
-        columns["average"] = per_run[["strategy", "uar"]].rename(columns={"uar": "value"})
+        per_run = results.groupby(["strategy", "fold", "seed"], as_index=False)[metric].mean()
+        columns["average"] = per_run[["strategy", metric]].rename(columns={metric: "value"})
         return columns
     return {"UAR": results[["strategy", "uar"]].rename(columns={"uar": "value"}),
             "F-score": results[["strategy", "f_score"]].rename(columns={"f_score": "value"})}
 
 
-def summary_numbers(results: pd.DataFrame, protocol: str, order: list[str]) -> pd.DataFrame:
+def summary_numbers(results: pd.DataFrame, protocol: str, order: list[str], metric: str = "uar") -> pd.DataFrame:
     """Per strategy (rows in ``order``) and table column: ``<column>_mean`` and ``<column>_std``
-    (percent, std with ddof 0) and ``<column>_n`` (cells behind the mean)."""
+    (percent, std with ddof 0) and ``<column>_n`` (cells behind the mean). Table 2's columns hold ``metric``
+    (UAR, or ``reduced_recall``)."""
     parts = []
-    for column, rows in _table_columns(results, protocol).items():
+    for column, rows in _table_columns(results, protocol, metric).items():
         stats = rows.groupby("strategy")["value"].agg(["mean", lambda v: v.std(ddof=0), "size"])
         stats.columns = [f"{column}_mean", f"{column}_std", f"{column}_n"]
         stats[[f"{column}_mean", f"{column}_std"]] *= 100
@@ -85,14 +93,15 @@ def summary_table(numbers: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**{"folds x seeds": numbers[f"{columns[-1]}_n"]})
 
 
-def _uar(results: pd.DataFrame, strategy: str) -> pd.Series:
-    """``strategy``'s UAR (fraction) indexed by scenario, fold and seed."""
-    return results[results["strategy"] == strategy].set_index(["scenario", "fold", "seed"])["uar"]
+def _metric(results: pd.DataFrame, strategy: str, metric: str = "uar") -> pd.Series:
+    """``strategy``'s ``metric`` (a fraction) indexed by scenario, fold and seed."""
+    return results[results["strategy"] == strategy].set_index(["scenario", "fold", "seed"])[metric]
 
 
-def paired_differences(results: pd.DataFrame, strategy: str, baseline: str = "imbalanced") -> pd.Series:
-    """``strategy``'s UAR minus ``baseline``'s (fractions) per scenario, fold and seed both have."""
-    return (_uar(results, strategy) - _uar(results, baseline)).dropna()
+def paired_differences(results: pd.DataFrame, strategy: str, baseline: str = "imbalanced",
+                       metric: str = "uar") -> pd.Series:
+    """``strategy``'s ``metric`` minus ``baseline``'s (fractions) per scenario, fold and seed both have."""
+    return (_metric(results, strategy, metric) - _metric(results, baseline, metric)).dropna()
 
 
 def _interval(diff: pd.Series) -> tuple[float, float]:
@@ -103,16 +112,19 @@ def _interval(diff: pd.Series) -> tuple[float, float]:
     return diff.mean() - half, diff.mean() + half
 
 
-def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "imbalanced") -> pd.DataFrame:
-    """Each strategy's UAR minus the baseline's on the same scenario, fold and seed; rows in ``order``.
+def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "imbalanced",
+                      metric: str = "uar") -> pd.DataFrame:
+    """Each strategy's ``metric`` (UAR, or ``reduced_recall``) minus the baseline's on the same scenario, fold
+    and seed; rows in ``order``. The columns keep UAR's names whatever the metric.
 
-    ``uar_ratio``: the strategy's mean UAR over those pairs divided by the baseline's (the paper states
-    its goal as a ratio: the GAN at 1.10 times the imbalanced training set or more).
+    ``uar_ratio``: the strategy's mean over those pairs divided by the baseline's (the paper states its goal
+    as a ratio: the GAN at 1.10 times the imbalanced training set or more).
     """
     rows = []
-    base = _uar(results, baseline)
+    base = _metric(results, baseline, metric) if baseline in set(results["strategy"]) else pd.Series(dtype=float)
     for strategy in order:
-        diff = paired_differences(results, strategy, baseline) if strategy != baseline else pd.Series(dtype=float)
+        diff = (paired_differences(results, strategy, baseline, metric) if strategy != baseline and not base.empty
+                else pd.Series(dtype=float))
         if diff.empty:
             continue
         nonzero = diff[diff != 0]
@@ -219,46 +231,98 @@ def cell_machines(cells: list[dict], config: dict) -> str:
     return "; ".join(f"{n} cell{'s' * (n > 1)} on {machine}" for machine, n in counts.value_counts().items())
 
 
-def write_report(out: str | Path) -> pd.DataFrame:
-    """Write the tables and figures of ``out`` (see the module docstring); returns the summary table.
+@dataclass
+class Summary:
+    """A run folder's tables, computed from its cells without writing anything.
+
+    Attributes:
+        protocol: ``table2`` or ``table3``.
+        results: one row per cell (scenario, fold, strategy, seed, metrics in fractions, seconds, and for Table 2
+            ``reduced_recall``: the recall of the class the cell's scenario reduced).
+        numbers: :func:`summary_numbers` (percent).
+        comparison: :func:`paired_comparison` of UAR with ``imbalanced``.
+        recall: the same for the reduced class's recall (Table 2; empty otherwise).
+        text: the markdown of ``summary.md`` (and of the run's part of ``seraug results``).
+        cells, config, order: the cells (strategy names as shown), ``config.json``, the row order.
+    """
+
+    protocol: str
+    results: pd.DataFrame
+    numbers: pd.DataFrame
+    comparison: pd.DataFrame
+    recall: pd.DataFrame
+    text: str
+    cells: list[dict]
+    config: dict
+    order: list[str]
+
+
+def reduced_recall(cell: dict) -> float:
+    """The recall, on the test utterances, of the class a Table 2 cell reduced (NaN for a Table 3 cell)."""
+    if not cell["scenario"].startswith("reduce-"):
+        return np.nan
+    k = cell["labels"].index(cell["scenario"].removeprefix("reduce-"))
+    row = np.asarray(cell["confusion"])[k]
+    return row[k] / row.sum() if row.sum() else np.nan
+
+
+def summarise(out: str | Path) -> Summary:
+    """The tables of a run folder's finished cells (see the module docstring); reads, writes nothing.
 
     The protocol follows from the cells' scenarios; the row order is the run's ``--strategies`` order
-    (from ``out/config.json``) where there is one, else alphabetical.
-    """
+    (from ``out/config.json``) where there is one, else alphabetical. Retired strategies are marked
+    (:func:`shown_name`)."""
     out = Path(out)
     config = read_json(out / "config.json") if (out / "config.json").exists() else {}
     cells = load_cells(out)
     protocol = _check_one_run(cells, out)
+    cells = [c | {"strategy": shown_name(c["strategy"])} for c in cells]
+    config = config | {"strategies": [shown_name(s) for s in config.get("strategies", [])]}
     results = pd.DataFrame([{k: c[k] for k in ("scenario", "fold", "strategy", "seed", *METRICS, "seconds")}
+                            | ({"reduced_recall": reduced_recall(c)} if protocol == "table2" else {})
                             for c in cells])
-    results.to_csv(out / "results.csv", index=False)
     present = set(results["strategy"])
     order = list(dict.fromkeys([s for s in config.get("strategies", []) if s in present] + sorted(present)))
     numbers = summary_numbers(results, protocol, order)
-    numbers.to_csv(out / "summary_numbers.csv")
     shown = summary_table(numbers)
-    summary = shown.drop(columns="folds x seeds")
-    summary.to_csv(out / "summary.csv")
     comparison = paired_comparison(results, order)
-    comparison.to_csv(out / "comparison.csv", index=False)
+    recall = paired_comparison(results, order, metric="reduced_recall") if protocol == "table2" else pd.DataFrame()
     text = [f"# {'UAR %' if protocol == 'table2' else 'UAR and F-score %'}, mean ± std over folds and seeds\n",
             shown.to_markdown(), ""]
     if not comparison.empty:
         text += ["## Paired with `imbalanced` (UAR points; 95% interval over the pairs)\n",
                  comparison.round(3).to_markdown(index=False)]
-        _plot_comparison(comparison, results, out / "comparison.png")
-    else:
-        (out / "comparison.png").unlink(missing_ok=True)  # not one of an earlier state of the folder
+    if protocol == "table2":
+        text += ["", "## The reduced class's recall (percent, mean ± std; what balancing acts on)\n",
+                 summary_table(summary_numbers(results, protocol, order, metric="reduced_recall")).to_markdown()]
+        if not recall.empty:
+            text += ["", "## Reduced class's recall paired with `imbalanced` (points; 95% interval over the pairs)\n",
+                     recall.drop(columns="uar_ratio").round(3).to_markdown(index=False)]
     if len(order) > 2:
         text += ["", "## Head to head (row minus column, UAR points over the pairs both have; * where the 95% "
                  "interval excludes 0)\n", head_to_head(results, order).to_markdown()]
     if comparison.empty and "imbalanced" not in present:
         text += ["No paired comparison: add `imbalanced` to `--strategies` to compare every strategy with it."]
-    (out / "summary.md").write_text("\n".join(text) + "\n")
-    _plot_confusions(cells, order, out / "confusion.png")
-    write_page(out, cell_machines(cells, config))
-    return summary
+    return Summary(protocol, results, numbers, comparison, recall, "\n".join(text) + "\n", cells, config, order)
 
+
+def write_report(out: str | Path) -> Summary:
+    """Write the tables and figures of ``out`` (see the module docstring) from :func:`summarise`; returns it."""
+    out = Path(out)
+    summary = summarise(out)
+    summary.results.to_csv(out / "results.csv", index=False)
+    summary.numbers.to_csv(out / "summary.csv")
+    (out / "summary_numbers.csv").unlink(missing_ok=True)  # an older seraug's name for summary.csv's numbers
+    summary.comparison.to_csv(out / "comparison.csv", index=False)
+    if not summary.comparison.empty:
+        _plot_comparison(summary.comparison, summary.results, out / "comparison.png")
+    else:
+        (out / "comparison.png").unlink(missing_ok=True)  # not one of an earlier state of the folder
+    (out / "summary.md").write_text(summary.text)
+    _plot_confusions(summary.cells, summary.order, out / "confusion.png")
+    shown = summary_table(summary.numbers).rename(columns={"folds x seeds": "cells"})
+    write_page(out, shown, cell_machines(summary.cells, summary.config), summary.recall)
+    return summary
 
 
 def write_results(runs: list[str | Path], path: str | Path, title: str = "Results") -> str:
@@ -274,12 +338,11 @@ def write_results(runs: list[str | Path], path: str | Path, title: str = "Result
              "folds and seeds; the paired comparison gives each strategy's UAR minus `imbalanced`'s on the "
              "same fold and seed, with a 95% t interval: `within noise` where it includes 0.\n"]
     for run in map(Path, runs):
-        write_report(run)
-        config = read_json(run / "config.json")
-        cells = load_cells(run)
+        summarised = summarise(run)
+        config, cells = read_json(run / "config.json"), summarised.cells
         minutes = sum(c["seconds"] for c in cells) / 60
         versions = ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())
-        summary = (run / "summary.md").read_text().split("\n", 1)[1]  # without its own title line
+        summary = summarised.text.split("\n", 1)[1]  # without its own title line
         parts += [f"## {config['corpus']}, {config['protocol']}, preset `{config['preset']}` ({run.name})\n",
                   "```bash\n" + "\n".join(config.get("commands") or ["(command not recorded)"]) + "\n```\n",
                   f"{len(cells)} cells, {config.get('fold_scheme', '?')} folds, seeds "
