@@ -9,6 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -168,7 +169,7 @@ def test_a_failed_start_does_not_block_the_folder(tmp_path, emodb_root):
 def test_merged_cells_give_the_table2_layout_and_refuse_other_runs(table2_run, tmp_path):
     out, _ = table2_run
     shutil.copytree(out / "cells", tmp_path / "cells")  # cells copied from other machines: no config.json
-    merged = write_report(tmp_path)
+    merged = write_report(tmp_path).table
     assert list(merged.columns) == ["sadness", "average"]
     assert set(merged.index) == set(pd.read_csv(out / "results.csv")["strategy"])
     stray = json.loads(next((tmp_path / "cells").glob("*.json")).read_text()) | {"settings": "another-run"}
@@ -316,3 +317,50 @@ def test_the_committed_table2_folder_takes_cells_of_the_current_code(tmp_path):
     assert {json.loads(p.read_text())["settings"] for p in (folder / "cells").glob("*.json")} == {settings_hash(now)}
     textured = replace(sizes, gan_tuned=replace(sizes.gan_tuned, ae_texture_weight=10.0))
     assert settings_hash(now | {"sizes": json.loads(json.dumps(asdict(textured)))}) != settings_hash(now)
+
+
+def test_the_reviewers_baselines_weighted_specaug_and_copypaste_on_real_emodb(tmp_path, emodb_root):
+    """``weighted`` keeps the data and weights the loss by inverse class frequency; ``specaug`` and ``copypaste``
+    top every class up to the majority's utterances as ``cp`` does, with masked copies and with utterances joined
+    to neutral ones; each records what it drew; a corpus without 'neutral' gets a clear error for copypaste."""
+    strategies = ["imbalanced", "cp", "weighted", "specaug", "copypaste"]
+    run_experiment(tiny(tmp_path / "run", root=str(emodb_root), strategies=strategies,
+                        classes="anger,neutral,sadness", max_folds=1), progress=False)
+    cells = {c["strategy"]: c for c in map(json.loads, map(Path.read_text, (tmp_path / "run" / "cells").glob("*.json")))}
+    assert set(cells) == set(strategies)
+    plain, weighted = cells["imbalanced"], cells["weighted"]
+    assert weighted["train_segments"] == plain["train_segments"] and "class_weight" not in plain
+    counts, weights = plain["train_segments"], weighted["class_weight"]
+    assert min(weights, key=weights.get) == max(counts, key=counts.get)  # the largest class weighs least
+    assert sum(weights[k] * counts[k] for k in counts) == pytest.approx(sum(counts.values()))  # sklearn's balanced
+    majority = max(cells["cp"]["train_utterances"].values())
+    for name in ("specaug", "copypaste"):
+        assert set(cells[name]["train_utterances"].values()) == {majority}, name
+        assert sum(cells[name]["train_segments"].values()) > sum(plain["train_segments"].values())
+    assert cells["specaug"]["train_segments"] == cells["cp"]["train_segments"]  # the same copies, masked
+    assert cells["specaug"]["specaug"] == {"freq_masks": 2, "freq_width": 20, "time_masks": 2, "time_width": 20,
+                                           "seed": [1, 2]}
+    # joined to a neutral utterance, each added one is longer than its source: more segments than cp's copies
+    assert sum(cells["copypaste"]["train_segments"].values()) > sum(cells["cp"]["train_segments"].values())
+    with pytest.raises(ValueError, match="copypaste joins utterances to neutral ones.*no 'neutral'"):
+        run_experiment(tiny(tmp_path / "no-neutral", root=str(emodb_root), strategies=["copypaste"],
+                            classes="anger,sadness", max_folds=1), progress=False)
+
+
+def test_specaugment_masks_bands_and_frames_with_the_segments_mean(emodb_features):
+    from seraug.augment.specaug import SpecAugment
+
+    X = emodb_features[0][:6]
+    masked = SpecAugment(freq_masks=1, freq_width=20, time_masks=1, time_width=20)(X, np.random.default_rng(0))
+    assert masked.shape == X.shape and not np.array_equal(masked, X)
+    for original, out in zip(X, masked):
+        changed = out != original
+        bands, frames = changed.all(axis=1), changed.all(axis=0)  # whole bands and whole frames, nothing else
+        assert bands.sum() <= 20 and frames.sum() <= 20 and (changed == (bands[:, None] | frames[None, :])).all()
+        assert np.allclose(out[changed], original.mean())
+    again = SpecAugment(freq_masks=1, freq_width=20, time_masks=1, time_width=20)(X, np.random.default_rng(0))
+    assert np.array_equal(masked, again)  # seeded
+    copies = SpecAugment()(np.repeat(X[:1], 2, axis=0), np.random.default_rng(1))
+    assert not np.array_equal(copies[0], copies[1])  # two copies of one segment are masked differently
+    with pytest.raises(ValueError, match="freq_width must not be negative"):
+        SpecAugment(freq_width=-1)

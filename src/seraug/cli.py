@@ -66,10 +66,13 @@ def _features(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from seraug.experiment.report import write_results
+    from seraug.experiment.report import readme_table, rewrite_block, write_results
 
     write_results(args.runs, args.out)
     print(f"wrote {args.out}")
+    if args.readme:
+        rewrite_block(args.readme, readme_table(args.runs[0]))
+        print(f"wrote the results table of {args.readme} from {args.runs[0]}")
     return 0
 
 
@@ -116,9 +119,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("results", help="one markdown page of results from experiment run folders",
                        description="Rebuild each run folder's tables from its cells and write them, with the "
                                    "command that made each run, its compute time, machine and versions, into "
-                                   "one markdown page (e.g. docs/results.md).")
+                                   "one markdown page (e.g. docs/results.md). Writes only --out (and --readme): "
+                                   "the run folders are read, not changed.")
     p.add_argument("runs", nargs="+", help="run folders of seraug experiment (their --out)")
     p.add_argument("--out", required=True, help="markdown file to write, e.g. docs/results.md")
+    p.add_argument("--readme", metavar="PAGE",
+                   help="also rewrite the table between <!-- results-table --> and <!-- /results-table --> in PAGE "
+                        "(e.g. README.md) with the first run's short table (current strategies only)")
     p.set_defaults(func=_results)
 
     for name, (module, text) in HEAVY_COMMANDS.items():

@@ -196,6 +196,7 @@ def fit(
     checkpoint_dir: str | Path | None = None,
     progress: bool = True,
     scaler: MinMaxScaler | None = None,
+    class_weight: np.ndarray | None = None,
 ) -> FitResult:
     """Train VGG19 on segments; keep the weights of the epoch with the best validation UAR.
 
@@ -212,6 +213,8 @@ def fit(
             different one; only ``epochs`` may change) and ``model.pt`` (:func:`save_model`) at the end.
         progress: show a progress bar (rank 0 only).
         scaler: the normalisation that made ``X_train`` (kept as ``model.scaler`` and saved in ``model.pt``).
+        class_weight: ``(n_classes,)`` weights of each class's segments in the cross-entropy (None: all 1; the
+            ``weighted`` strategy passes inverse class frequencies).
 
     Returns:
         A :class:`FitResult` (the best model and the per-epoch history), the same on every rank.
@@ -221,7 +224,11 @@ def fit(
     device, ddp = _setup_device(config)
     layout = torch.channels_last if config.channels_last else torch.contiguous_format
     checkpoint = Path(checkpoint_dir) / "checkpoint.pt" if checkpoint_dir is not None else None
-    fingerprint = data_fingerprint(X_train, y_train, X_val, y_val, val_utterances) if checkpoint else ""
+    weights = (np.ones(n_classes) if class_weight is None else np.asarray(class_weight, dtype=np.float64))
+    if weights.shape != (n_classes,) or not (weights > 0).all():
+        raise ConfigError(f"class_weight must be {n_classes} positive numbers, got {class_weight!r}")
+    fingerprint = (data_fingerprint(X_train, y_train, X_val, y_val, val_utterances,
+                                    *([weights] if class_weight is not None else [])) if checkpoint else "")
 
     with contextlib.ExitStack() as scope:
         scope.enter_context(torch.random.fork_rng(devices=[device] if device.type == "cuda" else []))
@@ -262,6 +269,7 @@ def fit(
 
         # Data: one in-memory tensor indexed per batch; each rank takes its shard of every epoch.
         X_all, y_all = _stage(X_train, device), _stage(y_train, device)
+        loss_weight = torch.tensor(weights, dtype=torch.float32, device=device) if class_weight is not None else None
         first_epoch, last_epoch = len(history), len(history) if stopped else config.epochs
         bar = tqdm(total=max(0, last_epoch - first_epoch) * steps_per_epoch, desc="VGG19",
                    unit="step", disable=not (progress and ddp.is_main))
@@ -278,7 +286,8 @@ def fit(
                 index = order[start : start + rank_batch]
                 x, y = as_input(X_all[index], device), y_all[index].to(device, non_blocking=True)
                 with autocast(device, config.amp):
-                    loss = F.cross_entropy(train_model(x), y, label_smoothing=config.label_smoothing)
+                    loss = F.cross_entropy(train_model(x), y, weight=loss_weight,
+                                           label_smoothing=config.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()

@@ -15,16 +15,19 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.class_weight import compute_class_weight
 
-from seraug.audio import write_wav
+from seraug.audio import load_audio, write_wav
 from seraug.augment import augment_waveforms, make_plan, undersample
+from seraug.augment.specaug import SpecAugment
+from seraug.errors import ConfigError
 from seraug.features import LogMelConfig, invert_log_mel, segments_from_waveforms
 from seraug.experiment.folds import simulate_imbalance
 from seraug.experiment.strategies import STRATEGIES
@@ -52,12 +55,19 @@ class TrainingSet:
     y: np.ndarray
     scaler: MinMaxScaler
     utterances: dict[str, int]
+    class_weight: np.ndarray | None = None
+    """Per class, the weight of its segments in the classifier's loss (None: all 1)."""
+    notes: dict | None = None
+    """What the strategy drew that the cell should record (e.g. SpecAugment's settings and seed)."""
 
     def info(self, labels: list[str]) -> dict:
-        """What the cell records of its training set: utterance and segment counts, the scaler."""
+        """What the cell records of its training set: utterance and segment counts, the scaler, the class
+        weights and the strategy's notes where there are any."""
         return {"train_utterances": self.utterances,
                 "train_segments": {labels[k]: int(n) for k, n in zip(*np.unique(self.y, return_counts=True))},
-                "scaler": self.scaler.to_dict()}
+                "scaler": self.scaler.to_dict()} | (
+            {"class_weight": {label: float(w) for label, w in zip(labels, self.class_weight)}}
+            if self.class_weight is not None else {}) | (self.notes or {})
 
 
 BalanceFn = Callable[["Data", "Cell", pd.DataFrame, MinMaxScaler, "Path | None"],
@@ -73,6 +83,50 @@ def _as_is(data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, wo
 def _undersampled(ratio: float, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work):
     kept = train.loc[undersample(train, ratio, seed=cell.seed, classes=data.labels)["utterance"]]
     return _as_is(data, cell, kept, scaler, work)
+
+
+def _repeated(data: Data, utterances) -> tuple[np.ndarray, np.ndarray]:
+    """The cached segments (dB) and label indices of each of ``utterances`` in turn, a repeated one repeated."""
+    X, segments = data.store
+    rows_of = segments.groupby("utterance").indices
+    rows = np.concatenate([rows_of[u] for u in utterances]) if len(utterances) else np.zeros(0, np.int64)
+    return X[rows], data.encode(segments["label"].to_numpy()[rows])
+
+
+SPECAUG = SpecAugment()
+"""The masks of the ``specaug`` strategy (its defaults)."""
+
+
+def _specaug(data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work):
+    """``cp``'s plan (the majority's count of utterances in every class, added ones copied from the class's
+    originals), each added copy's segments masked by :data:`SPECAUG` with a generator seeded by the cell."""
+    plan = make_plan(train, "CP", seed=cell.seed, transforms=data.transforms, classes=data.labels)
+    X_real, y_real, _ = data.real(plan.loc[plan["kind"] == "original", "source"])
+    X_copy, y_copy = _repeated(data, plan.loc[plan["kind"] != "original", "source"].tolist())
+    X_masked = SPECAUG(scaler.transform(X_copy), np.random.default_rng([cell.seed, 2]))
+    return (np.concatenate([scaler.transform(X_real), X_masked]), np.concatenate([y_real, y_copy]),
+            plan["label"].value_counts())
+
+
+def _copypaste(data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work):
+    """``cp``'s plan, each added utterance its source joined to a neutral utterance of the training part (drawn
+    uniformly, with a coin for which comes first; seeded by the cell), labelled with the source's class."""
+    neutral = train.loc[train["label"] == "neutral", "path"].to_numpy()
+    if not len(neutral):
+        raise ConfigError(f"strategy copypaste joins utterances to neutral ones, but the training part has no "
+                          f"'neutral' utterance (labels: {', '.join(data.labels)}); choose another strategy")
+    plan = make_plan(train, "CP", seed=cell.seed, transforms=data.transforms, classes=data.labels)
+    X_real, y_real, _ = data.real(plan.loc[plan["kind"] == "original", "source"])
+    added = plan[plan["kind"] != "original"]
+    rng = np.random.default_rng([cell.seed, 3])
+    waves = []
+    for source in added["source_path"]:
+        pair = [load_audio(source), load_audio(neutral[rng.integers(len(neutral))])]
+        waves.append(np.concatenate(pair if rng.random() < 0.5 else pair[::-1]))
+    X_aug, owner, _ = segments_from_waveforms(waves, data.feature_config, data.config.device)
+    y_aug = data.encode(added["label"].to_numpy()[owner])
+    return (scaler.transform(np.concatenate([X_real, X_aug])), np.concatenate([y_real, y_aug]),
+            plan["label"].value_counts())
 
 
 def _signal(strategy: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work):
@@ -113,8 +167,10 @@ def balance_function(strategy: str) -> BalanceFn:
     recipe = STRATEGIES[strategy].recipe
     if recipe is not None:
         return partial(_gan, recipe)
-    if strategy in ("imbalanced", "full"):
+    if strategy in ("imbalanced", "full", "weighted"):
         return _as_is
+    if strategy in ("specaug", "copypaste"):
+        return {"specaug": _specaug, "copypaste": _copypaste}[strategy]
     if strategy.startswith("under"):
         return partial(_undersampled, float(strategy.removeprefix("under")))
     return partial(_signal, strategy.upper())
@@ -128,7 +184,10 @@ def training_set(data: Data, cell: Cell, fold, work: Path | None = None) -> Trai
                                    cell.seed)
     scaler = MinMaxScaler().fit(data.real(train.index)[0])
     X, y, utterances = balance_function(cell.strategy)(data, cell, train, scaler, work)
-    return TrainingSet(X, y, scaler, {label: int(n) for label, n in utterances.items()})
+    weights = (compute_class_weight("balanced", classes=np.arange(len(data.labels)), y=y)
+               if STRATEGIES[cell.strategy].weighted_loss else None)
+    notes = {"specaug": asdict(SPECAUG) | {"seed": [cell.seed, 2]}} if cell.strategy == "specaug" else None
+    return TrainingSet(X, y, scaler, {label: int(n) for label, n in utterances.items()}, weights, notes)
 
 
 def write_examples(folder: Path, strategy: str, X_real: np.ndarray, y_real: np.ndarray, fake: dict[int, np.ndarray],

@@ -36,7 +36,7 @@ from scipy.stats import binomtest, t, wilcoxon  # noqa: E402
 from seraug.errors import ConfigError
 from seraug.files import read_json, read_or_set_aside  # noqa: E402
 from seraug.experiment.report_page import write_page  # noqa: E402
-from seraug.experiment.strategies import RETIRED  # noqa: E402
+from seraug.experiment.strategies import IMPROVED_GAN, RETIRED  # noqa: E402
 
 METRICS = ("uar", "f_score", "accuracy")
 
@@ -256,6 +256,11 @@ class Summary:
     config: dict
     order: list[str]
 
+    @property
+    def table(self) -> pd.DataFrame:
+        """The paper's table: one ``mean ± std`` (percent) column per table column, a row per strategy."""
+        return summary_table(self.numbers).drop(columns="folds x seeds")
+
 
 def reduced_recall(cell: dict) -> float:
     """The recall, on the test utterances, of the class a Table 2 cell reduced (NaN for a Table 3 cell)."""
@@ -264,6 +269,42 @@ def reduced_recall(cell: dict) -> float:
     k = cell["labels"].index(cell["scenario"].removeprefix("reduce-"))
     row = np.asarray(cell["confusion"])[k]
     return row[k] / row.sum() if row.sum() else np.nan
+
+
+BASELINES = ("sa", "weighted", "specaug", "copypaste")
+"""The baselines the improved GAN is judged against by the rule of ``docs/confirmation.md``."""
+MIN_PAIRS = 5
+"""The pairs (fold, seed) a verdict of that rule needs; with fewer the table is marked incomplete."""
+
+
+def _read(diff: pd.Series, above: str, below: str, level: str) -> str:
+    """A verdict from paired differences: ``above`` / ``below`` where the 95% interval is above / below 0."""
+    low, high = _interval(diff)
+    word = above if low > 0 else below if high < 0 else level
+    return f"{word}: {100 * diff.mean():+.1f} points ({100 * low:.1f} to {100 * high:.1f}) over {len(diff)} pairs"
+
+
+def verdicts(results: pd.DataFrame) -> list[str]:
+    """The rule of ``docs/confirmation.md`` on a Table 2 run's cells, as markdown lines: does the improved GAN
+    help (paired with ``imbalanced``), and does it beat the best of :data:`BASELINES` present (the one with the
+    highest mean UAR over the pairs it shares with the GAN)? Empty where the run lacks the GAN, ``imbalanced`` or
+    every baseline; a verdict from fewer than :data:`MIN_PAIRS` pairs is marked incomplete."""
+    present = set(results["strategy"])
+    baselines = [b for b in BASELINES if b in present]
+    if not {IMPROVED_GAN, "imbalanced"} <= present or not baselines:
+        return []
+    helps = paired_differences(results, IMPROVED_GAN)
+    shared = {b: paired_differences(results, IMPROVED_GAN, b) for b in baselines}
+    best = max(baselines, key=lambda b: _metric(results, b).loc[shared[b].index].mean() if len(shared[b]) else -1)
+    beats = shared[best]
+
+    def mark(diff: pd.Series) -> str:
+        return "" if len(diff) >= MIN_PAIRS else f" (incomplete: {MIN_PAIRS} pairs needed)"
+
+    return ["", f"## Verdicts by the rule of docs/confirmation.md (`{IMPROVED_GAN}`)\n",
+            f"- against `imbalanced`: {_read(helps, 'helps', 'hurts', 'within noise')}{mark(helps)}",
+            f"- against the best baseline here, `{best}`: "
+            f"{_read(beats, 'beats it', 'loses to it', 'level with it')}{mark(beats)}"]
 
 
 def summarise(out: str | Path) -> Summary:
@@ -298,6 +339,8 @@ def summarise(out: str | Path) -> Summary:
         if not recall.empty:
             text += ["", "## Reduced class's recall paired with `imbalanced` (points; 95% interval over the pairs)\n",
                      recall.drop(columns="uar_ratio").round(3).to_markdown(index=False)]
+    if protocol == "table2":
+        text += verdicts(results)
     if len(order) > 2:
         text += ["", "## Head to head (row minus column, UAR points over the pairs both have; * where the 95% "
                  "interval excludes 0)\n", head_to_head(results, order).to_markdown()]
@@ -325,13 +368,53 @@ def write_report(out: str | Path) -> Summary:
     return summary
 
 
-def write_results(runs: list[str | Path], path: str | Path, title: str = "Results") -> str:
-    """One markdown page (e.g. ``docs/results.md``) from finished run folders, never typed by hand.
+README_BLOCK = ("<!-- results-table -->", "<!-- /results-table -->")
+"""The marks around the block of a page (the README) that :func:`readme_table` rewrites."""
 
-    Per run: the commands that made it (``config.json``'s ``commands``), the preset, folds and seeds, the
-    summary table with its spread and the paired comparison (``summary.md``, rebuilt from the cells), the
-    compute time summed over cells, and the machine and versions it ran on. Returns the text written.
-    """
+
+def readme_table(run: str | Path) -> str:
+    """A short table of a run folder for the README, from its cells: each current strategy's UAR (mean ± std
+    over folds and seeds), its paired difference with ``imbalanced`` (95% interval, verdict) and, for Table 2,
+    the reduced class's recall; the cells behind each row and the mean seconds a cell took. Rows: ``imbalanced``
+    first, then by mean UAR; retired strategies are left out."""
+    summary = summarise(run)
+    column = "average" if summary.protocol == "table2" else "UAR"
+    means = summary.numbers[f"{column}_mean"]
+    keep = sorted((s for s in summary.order if not s.endswith("(retired)")),
+                  key=lambda s: (s != "imbalanced", -means[s]))
+    uar = summary.table[column]
+    recall = (summary_table(summary_numbers(summary.results, summary.protocol, keep, metric="reduced_recall"))
+              ["average"] if summary.protocol == "table2" else None)
+    seconds = summary.results.groupby("strategy")["seconds"].mean()
+    paired = summary.comparison.set_index("strategy") if not summary.comparison.empty else pd.DataFrame()
+    rows = ["| strategy | UAR % | vs `imbalanced`, UAR points (95% interval) | "
+            + ("reduced class's recall % | " if recall is not None else "") + "cells | s a cell |",
+            "| --- | --- | --- | " + ("--- | " if recall is not None else "") + "---: | ---: |"]
+    for strategy in keep:
+        versus = ""
+        if strategy in paired.index:
+            p = paired.loc[strategy]
+            versus = f"{p['mean_uar_diff']:+.1f} ({p['ci95_low']:.1f} to {p['ci95_high']:.1f}): {p['verdict']}"
+        rows.append(f"| `{strategy}` | {uar[strategy]} | {versus} | "
+                    + (f"{recall[strategy]} | " if recall is not None else "")
+                    + f"{summary.numbers.loc[strategy, f'{column}_n']:.0f} | {seconds[strategy]:.0f} |")
+    return "\n".join(rows)
+
+
+def rewrite_block(page: str | Path, text: str) -> None:
+    """Replace what lies between the :data:`README_BLOCK` marks of ``page`` with ``text``; ConfigError naming the
+    page when it has no such block."""
+    page = Path(page)
+    content = page.read_text()
+    start, end = README_BLOCK
+    if start not in content or end not in content:
+        raise ConfigError(f"{page}: no block marked {start} ... {end} to write the table into")
+    before, rest = content.split(start, 1)
+    page.write_text(before + start + "\n" + text + "\n" + end + rest.split(end, 1)[1])
+
+
+def results_page(runs: list[str | Path], path: str | Path, title: str = "Results") -> str:
+    """The markdown of :func:`write_results`'s page, ``path`` being where it will lie; reads, writes nothing."""
     parts = [f"# {title}\n",
              f"Written by `seraug results {' '.join(str(r) for r in runs)} --out {path}` from the run folders' "
              "cells; rerun it after adding cells. UAR and F-score in percent, mean ± std (ddof 0) over "
@@ -349,7 +432,18 @@ def write_results(runs: list[str | Path], path: str | Path, title: str = "Result
                   f"{', '.join(map(str, sorted({c['seed'] for c in cells})))}; {minutes:.0f} min of compute summed over "
                   f"cells ({cell_machines(cells, config)}); {versions}.\n",
                   summary.strip() + "\n"]
-    text = "\n".join(parts)
+    return "\n".join(parts)
+
+
+def write_results(runs: list[str | Path], path: str | Path, title: str = "Results") -> str:
+    """One markdown page (e.g. ``docs/results.md``) from finished run folders, never typed by hand.
+
+    Per run: the commands that made it (``config.json``'s ``commands``), the preset, folds and seeds, the
+    summary table with its spread and the paired comparison (rebuilt from the cells), the reduced class's
+    recall (Table 2), the compute time summed over cells, and the machine and versions it ran on. Writes only
+    ``path``: the run folders are read, not changed. Returns the text written.
+    """
+    text = results_page(runs, path, title)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(text)
     return text

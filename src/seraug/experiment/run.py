@@ -50,7 +50,7 @@ def run_cell(data: Data, cell: Cell, work: Path | None = None) -> dict:
     X_test, y_test, utt_test = data.real(fold.test)
     result = fit(train.X, train.y, train.scaler.transform(X_val), y_val, utt_val, len(data.labels),
                  train_config(data.config, cell.seed), checkpoint_dir=work / "classifier" if work else None,
-                 progress=False, scaler=train.scaler)
+                 progress=False, scaler=train.scaler, class_weight=train.class_weight)
     metrics = evaluate(predict_proba(result.model, train.scaler.transform(X_test)), y_test, utt_test)
     return {"cell": cell.id, **asdict(cell), "labels": data.labels, **metrics, **train.info(data.labels),
             "best_epoch": result.best_epoch, "history": result.history, "seconds": round(time.time() - start, 1)}
@@ -202,7 +202,8 @@ def run_experiment(config: ExperimentConfig, progress: bool = True, executor: st
     settings = full_config(config, data)
     _check_same_settings(out, settings)
     if writer:
-        _write_json(out / "config.json", settings | {"commands": _commands(out, None)})
+        # the command is recorded before any cell runs, so a run stopped midway still says what made its cells
+        _write_json(out / "config.json", settings | {"commands": _commands(out, config.command)})
     cells = data.cells()
     todo = [c for c in cells if read_or_set_aside(c.path(out), read_json) is None]
     show = progress and writer
@@ -231,4 +232,4 @@ def run_experiment(config: ExperimentConfig, progress: bool = True, executor: st
         shutil.rmtree(out / "work", ignore_errors=True)
     if writer and not busy:  # a command counts once all its cells are written (an interrupted one made no table)
         _write_json(out / "config.json", settings | {"commands": _commands(out, config.command)})
-    return write_report(out) if writer else pd.DataFrame()
+    return write_report(out).table if writer else pd.DataFrame()

@@ -26,6 +26,10 @@ class Strategy:
     recipe: str | None = None
     """The GAN recipe it trains (:data:`seraug.gan.recipes.RECIPES`), if any."""
     table2_only: bool = False
+    weighted_loss: bool = False
+    """The classifier's cross-entropy is weighted by inverse class frequency (the data are left as they are)."""
+    needs_neutral: bool = False
+    """It joins utterances to neutral ones, so the corpus needs a ``neutral`` label."""
 
 
 STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
@@ -35,6 +39,13 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
                needs_noise="BN" in s.transforms) for name, s in TABLE1.items()),
     *(Strategy(f"under{r}", f"random undersampling to a minority/majority ratio of {r}")
       for r in ("0.4", "0.6", "0.8", "1.0")),
+    Strategy("weighted", "the training part as it is, the classifier's cross-entropy weighted by inverse class "
+             "frequency (scikit-learn's 'balanced' weights over the training segments)", weighted_loss=True),
+    Strategy("specaug", "topped up like cp, every added copy's segments given random SpecAugment frequency and time "
+             "masks (seraug.augment.specaug), so the minority's copies are not identical"),
+    Strategy("copypaste", "topped up with CopyPaste utterances (Pappagari et al., ICASSP 2021): an utterance of the "
+             "class joined, in random order, to a neutral one of the same training part, labelled with the class",
+             needs_neutral=True),
     *(Strategy(r.strategy, f"GAN recipe {r.name}: {r.description}; fills every class up to the majority",
                recipe=r.name) for r in RECIPES.values()),
 )}
