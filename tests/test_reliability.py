@@ -214,7 +214,8 @@ def test_a_cell_held_by_a_live_process_is_left_to_it(tmp_path, emodb_root, capsy
         run_experiment(config)
         assert "1 cell(s) left to another process" in capsys.readouterr().out
         assert not (tmp_path / "cells" / f"{held.name}.json").exists()
-        assert json.loads((tmp_path / "config.json").read_text())["commands"] == []  # the run is not complete
+        # recorded though the run is not complete: its finished cells must say which command made them
+        assert json.loads((tmp_path / "config.json").read_text())["commands"] == [config.command]
     finally:
         other.kill()
         other.wait()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from seraug import __version__
-from seraug.arguments import add_corpus_arguments, manifest_from_args
+from seraug.arguments import add_corpus_arguments, add_device_argument, manifest_from_args
 from seraug.corpora import CORPORA
 from seraug.errors import SeraugError
 
@@ -113,7 +113,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="feature store folder")
     p.add_argument("--segment-hop", type=int, default=128,
                    help="frames between segment starts (128 = no overlap; 64 = 50%% overlap)")
-    p.add_argument("--device", default="auto", help="torch device for the STFT: auto, cpu, cuda or cuda:N (default auto: cuda if available)")
+    add_device_argument(p, "spectrograms are computed")
     p.set_defaults(func=_features)
 
     p = sub.add_parser("results", help="one markdown page of results from experiment run folders",

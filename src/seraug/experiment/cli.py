@@ -71,6 +71,10 @@ def add_parser(subparsers, help: str) -> None:
     p.add_argument("--only", action="append",
                    help="run only cells whose id matches this glob, e.g. 'reduce-sadness/*/gan/*' (repeatable); "
                         "ids are scenario/fold/strategy/seedN")
+    p.add_argument("--reuse", action="append", metavar="DIR",
+                   help="another run folder (repeatable) whose finished cells that train on a fold's whole training "
+                        "part (table2's full, table3's imbalanced: the same whatever class is reduced) are copied "
+                        "instead of trained again, when made with the same settings; this run's own are always reused")
     p.add_argument("--summary-only", action="store_true",
                    help="run no cell; rebuild the tables from OUT/cells (e.g. after copying cells of several "
                         "machines together); the other options are ignored")
@@ -104,7 +108,7 @@ def _command(args: argparse.Namespace) -> int:
             reduce=[c.strip() for c in args.reduce.split(",")] if args.reduce else None, classes=args.classes,
             merge=merge_from_args(args),
             test_corpus=args.test_corpus, test_root=args.test_root, noise_dir=args.noise_dir, device=args.device,
-            compile=args.compile, amp=args.amp, only=args.only,
+            compile=args.compile, amp=args.amp, only=args.only, reuse=args.reuse,
             command=shlex.join(["seraug", *args.argv]))
         run_experiment(config, executor=args.executor, ray_address=args.ray_address)
     print((Path(args.out) / "summary.md").read_text())

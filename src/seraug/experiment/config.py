@@ -93,6 +93,7 @@ class ExperimentConfig:
     device: str = "auto"
     compile: bool = False
     only: list[str] | None = None
+    reuse: list[str] | None = None
     amp: bool | None = None
     command: str | None = None
 
@@ -109,6 +110,9 @@ class ExperimentConfig:
         for name in ("out", "root", "noise_dir", "test_root"):
             if getattr(self, name) is not None:
                 setattr(self, name, str(Path(getattr(self, name)).expanduser().resolve()))
+        missing = [folder for folder in self.reuse or [] if not (Path(folder) / "config.json").exists()]
+        if missing:
+            raise ConfigError(f"--reuse {missing[0]}: not a run folder of seraug experiment (no config.json)")
         if self.protocol not in ("table2", "table3"):
             raise ConfigError(f"unknown protocol {self.protocol!r}; choose table2 or table3")
         spelled = (strategy_name(s) for s in self.strategies)  # one vocabulary with `seraug augment`
@@ -144,7 +148,7 @@ class ExperimentConfig:
                        gan_tuned=replace(preset.gan_tuned, amp=self.amp) if preset.gan_tuned else None)
 
 
-GRID_FIELDS = ("out", "strategies", "seeds", "only", "reduce", "max_folds", "device", "compile", "versions",
+GRID_FIELDS = ("out", "strategies", "seeds", "only", "reuse", "reduce", "max_folds", "device", "compile", "versions",
                "root", "test_root", "noise_dir", "folds", "preset", "command", "commands", "machine")
 """Config fields that do not change a cell's result: which cells run, on which machine (and how fast)
 and where the files lie. The corpus counts by its ``corpus_fingerprint``, ``folds`` by the ``fold_scheme`` it resolved

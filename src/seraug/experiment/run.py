@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from seraug.experiment.data import Cell, Data
 from seraug.files import Claim, atomic_path, read_json, read_or_set_aside
 from seraug.experiment.folds import Fold
 from seraug.experiment.report import write_report
+from seraug.experiment.reuse import reuse
 from seraug.runtime import init_distributed, resolve_device
 
 EXECUTORS = ("local", "ray")
@@ -107,10 +108,17 @@ def _commands(out: Path, command: str | None) -> list[str]:
     return [c for c in before if c != command] + ([command] if command else [])
 
 
-def _local(data: Data, cells: list[Cell], out: Path) -> Iterator[tuple[Cell, dict | None]]:
-    """Run cells one after another here; yields ``(cell, result)``, result None for a cell claimed elsewhere."""
+def _local(data: Data, cells: list[Cell], out: Path,
+           reused: Callable[[Cell], dict | None]) -> Iterator[tuple[Cell, dict | None]]:
+    """Run cells one after another here; yields ``(cell, result)``, result None for a cell claimed elsewhere.
+    ``reused(cell)``: its result copied from a finished cell that computed the same (:mod:`.reuse`), or None;
+    asked just before the cell would train, so a run reuses what it finished itself."""
     single = int(os.environ.get("WORLD_SIZE", "1")) == 1  # under torchrun all ranks share every cell
     for cell in cells:
+        copied = reused(cell)
+        if copied is not None:
+            yield cell, copied
+            continue
         claim = Claim(out / "work" / cell.path(out).stem)
         if single and not claim.take():
             yield cell, None
@@ -212,14 +220,16 @@ def run_experiment(config: ExperimentConfig, progress: bool = True, executor: st
               f"{data.scheme} folds; results go to {out / 'summary.md'} and {out / 'report.html'}", flush=True)
     bar = tqdm(total=len(todo), desc="cells", unit="cell", disable=not show)
     busy = []
-    cells_run = _ray(data, todo, out, ray_address) if executor == "ray" else _local(data, todo, out)
+    folders = [Path(folder) for folder in config.reuse or []]
+    cells_run = (_ray(data, todo, out, ray_address) if executor == "ray" else
+                 _local(data, todo, out, lambda cell: reuse(cell, out, settings, folders)))
     for cell, result in cells_run:
         bar.update()
         if result is None:
             busy.append(cell.id)
             continue
         if writer:
-            _write_json(cell.path(out), result | {"settings": settings_hash(settings), "machine": settings["machine"]})
+            _write_json(cell.path(out), {"settings": settings_hash(settings), "machine": settings["machine"]} | result)
             shutil.rmtree(out / "work" / cell.path(out).stem, ignore_errors=True)
         if show:
             bar.write(f"{cell.id}: UAR {100 * result['uar']:.1f}, F-score {100 * result['f_score']:.1f} "
