@@ -19,8 +19,8 @@ DESCRIPTION = f"""\
 Compare balancing strategies as in the paper's Tables 2 and 3, with speaker-independent folds.
 
 A run is a grid of cells (scenario, fold, strategy, seed). table3 trains on the corpus as it is; table2
-removes 80% of one class at a time from the training part (--reduce) and adds the same strategy's
-'full' ceiling. Each cell balances its training part by one strategy, trains the VGG19 and tests it on
+removes 80% of one class at a time from the training part (--reduce), and its strategy 'full' trains
+on the part before the removal (the ceiling). Each cell balances its training part by one strategy, trains the VGG19 and tests it on
 held-out speakers. Finished cells are written to OUT/cells/, so running the same command again resumes
 an interrupted run, and adding strategies or seeds to the same --out runs only the new cells. OUT gets
 summary.md (UAR and F-score, mean +- std over folds and seeds, each strategy paired with 'imbalanced' on
