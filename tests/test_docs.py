@@ -90,3 +90,12 @@ def test_help_is_plain_text(command):
     if command == ["experiment"]:
         assert "usage: seraug experiment --corpus NAME" in shown and "gan_texture is the GAN to use" in shown
         assert "--device" in shown and "default auto" in shown
+
+
+def test_every_link_and_image_of_the_docs_is_there():
+    for page in [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]:
+        if "runs" in page.relative_to(ROOT).parts:
+            continue
+        text = page.read_text()
+        for target in re.findall(r"\]\(([^)#:]+)", text) + re.findall(r'src="([^"]+)"', text):
+            assert (page.parent / target).exists(), f"{page.relative_to(ROOT)}: {target}"
