@@ -97,5 +97,7 @@ def test_every_link_and_image_of_the_docs_is_there():
         if "runs" in page.relative_to(ROOT).parts:
             continue
         text = page.read_text()
-        for target in re.findall(r"\]\(([^)#:]+)", text) + re.findall(r'src="([^"]+)"', text):
+        for target in re.findall(r"\]\(([^)#]+)", text) + re.findall(r'src="([^"]+)"', text):
+            if re.match(r"[a-z]+:", target):
+                continue  # a web address
             assert (page.parent / target).exists(), f"{page.relative_to(ROOT)}: {target}"
