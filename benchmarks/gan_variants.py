@@ -152,6 +152,11 @@ class SourceFilterGenerator(Generator):
         image, self.last_f0 = self.head(super().forward(z))
         return image
 
+    def __getstate__(self) -> dict:
+        """The state without ``last_f0``: a copy (G's moving average deep-copies G) must not take a tensor that
+        is still part of a training step's graph."""
+        return self.__dict__ | {"last_f0": None}
+
 
 def _pitch_taught(generator: SourceFilterGenerator) -> ReconstructionLoss:
     """The texture loss plus :data:`AE_PITCH_WEIGHT` times the head's pitch error against the target's pitch."""
@@ -170,7 +175,7 @@ def _variant(name: str, matching: dict[Callable, float], source_filter: bool = F
 
 TEXTURE_FM = {texture_profile: G_TEXTURE_WEIGHT}
 VARIANTS: dict[str, tuple[GANConfig, Variant]] = {
-    "tuned": (replace(TEXTURE, ae_texture_weight=0.0), Variant("tuned")),
+    "tuned": (replace(TEXTURE, ae_texture_weight=0.0), Variant()),
     "texture_fm": (TEXTURE, _variant("texture_fm", TEXTURE_FM)),
     "rhythm": (TEXTURE, _variant("rhythm", TEXTURE_FM | {rhythm_profile: G_RHYTHM_WEIGHT})),
     "glide": (TEXTURE, _variant("glide", TEXTURE_FM | {glide_profile: G_GLIDE_WEIGHT})),

@@ -39,7 +39,8 @@ class Preset:
             the ``paper`` and ``bagan`` recipes start from.
         gan_tuned: the ``tuned`` base config at the preset's size: what the ``texture`` recipe starts from
             (None: ``gan``, for a preset of one size such as a test's). The names are those run folders
-            record, so their settings hashes stay.
+            record, so ``cpu`` and ``smoke`` folders keep their settings hashes; ``paper`` had no tuned config
+            before, so a ``paper`` folder written before it got one hashes anew.
         validation_fraction: share of a fold's training speakers that validate (early stopping); 0
             for none, with ``classifier.select="last"`` (every training speaker then trains).
         max_folds: use only the first N folds (None: all).

@@ -423,7 +423,7 @@ def results_page(runs: list[str | Path], path: str | Path, title: str = "Results
     for run in map(Path, runs):
         summarised = summarise(run)
         config, cells = read_json(run / "config.json"), summarised.cells
-        minutes = sum(c["seconds"] for c in cells) / 60
+        minutes = sum(c["seconds"] for c in cells if "reused_from" not in c) / 60  # a copy cost nothing here
         versions = ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())
         summary = summarised.text.split("\n", 1)[1]  # without its own title line
         parts += [f"## {config['corpus']}, {config['protocol']}, preset `{config['preset']}` ({run.name})\n",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from seraug.experiment.config import settings_hash
 from seraug.experiment.data import Cell
-from seraug.files import read_json, read_or_set_aside
+from seraug.files import UNREADABLE, read_json
 
 FREE = ("protocol", "reduce_fraction")
 """Settings a whole-training-part cell does not depend on: Table 2's and Table 3's runs differ only in these."""
@@ -41,8 +41,11 @@ def donors(settings: dict, folders: list[Path]) -> dict[tuple[str, int], Path]:
         if _training_key(theirs) != _training_key(settings):
             continue
         for path in sorted((folder / "cells").glob("*.json")):
-            cell = read_or_set_aside(path, read_json)
-            if cell and cell.get("settings") == settings_hash(theirs) and whole_training_part(
+            try:
+                cell = read_json(path)  # read only: an unreadable cell of another folder is that folder's to mend
+            except UNREADABLE:
+                continue
+            if cell.get("settings") == settings_hash(theirs) and whole_training_part(
                     Cell(cell["scenario"], cell["fold"], cell["strategy"], cell["seed"])):
                 (copies if "reused_from" in cell else found).setdefault((cell["fold"], cell["seed"]), path)
     return copies | found

@@ -32,6 +32,7 @@ from seraug.files import Claim, atomic_path, read_json, read_or_set_aside
 from seraug.experiment.folds import Fold
 from seraug.experiment.report import write_report
 from seraug.experiment.reuse import reuse
+from seraug.experiment.strategies import STRATEGIES
 from seraug.runtime import init_distributed, resolve_device
 
 EXECUTORS = ("local", "ray")
@@ -112,25 +113,24 @@ def _local(data: Data, cells: list[Cell], out: Path,
            reused: Callable[[Cell], dict | None]) -> Iterator[tuple[Cell, dict | None]]:
     """Run cells one after another here; yields ``(cell, result)``, result None for a cell claimed elsewhere.
     ``reused(cell)``: its result copied from a finished cell that computed the same (:mod:`.reuse`), or None;
-    asked just before the cell would train, so a run reuses what it finished itself."""
+    asked once the cell is claimed, just before it would train, so a run reuses what it finished itself and never
+    a cell another process holds. Not under torchrun, where every rank must train the same cells."""
     single = int(os.environ.get("WORLD_SIZE", "1")) == 1  # under torchrun all ranks share every cell
     for cell in cells:
-        copied = reused(cell)
-        if copied is not None:
-            yield cell, copied
-            continue
         claim = Claim(out / "work" / cell.path(out).stem)
         if single and not claim.take():
             yield cell, None
             continue
-        try:
-            result = run_cell(data, cell, claim.folder)
-        except BaseException:
-            if single:
-                claim.release()  # its checkpoints and time stay for the next run
-            raise
-        if single:  # every process's time on the cell, not only this one's
-            result["seconds"] = round(claim.total_seconds(), 1)
+        result = reused(cell) if single else None
+        if result is None:
+            try:
+                result = run_cell(data, cell, claim.folder)
+            except BaseException:
+                if single:
+                    claim.release()  # its checkpoints and time stay for the next run
+                raise
+            if single:  # every process's time on the cell, not only this one's
+                result["seconds"] = round(claim.total_seconds(), 1)
         try:
             yield cell, result  # the caller writes the cell and removes its work folder, lock included
         finally:
@@ -221,6 +221,12 @@ def run_experiment(config: ExperimentConfig, progress: bool = True, executor: st
     bar = tqdm(total=len(todo), desc="cells", unit="cell", disable=not show)
     busy = []
     folders = [Path(folder) for folder in config.reuse or []]
+    if folders and executor == "ray":
+        raise ConfigError("--reuse works with the local executor; on Ray every cell trains")
+    needs_neutral = [s for s in config.strategies if STRATEGIES[s].needs_neutral]
+    if needs_neutral and "neutral" not in data.labels:
+        raise ConfigError(f"strategy {needs_neutral[0]} joins utterances to neutral ones, but {config.corpus} has no "
+                          f"'neutral' label (labels: {', '.join(data.labels)}); choose another strategy")
     cells_run = (_ray(data, todo, out, ray_address) if executor == "ray" else
                  _local(data, todo, out, lambda cell: reuse(cell, out, settings, folders)))
     for cell, result in cells_run:
@@ -240,6 +246,6 @@ def run_experiment(config: ExperimentConfig, progress: bool = True, executor: st
               "ends for the full table", flush=True)
     if writer and not any((out / "work").glob("*")):
         shutil.rmtree(out / "work", ignore_errors=True)
-    if writer and not busy:  # a command counts once all its cells are written (an interrupted one made no table)
+    if writer and not busy:  # the command last in the list: the one that finished the folder's table
         _write_json(out / "config.json", settings | {"commands": _commands(out, config.command)})
     return write_report(out).table if writer else pd.DataFrame()

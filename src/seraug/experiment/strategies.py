@@ -44,8 +44,9 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
     Strategy("specaug", "topped up like cp, every added copy's segments given random SpecAugment frequency and time "
              "masks (seraug.augment.specaug), so the minority's copies are not identical"),
     Strategy("copypaste", "topped up with CopyPaste utterances (Pappagari et al., ICASSP 2021): an utterance of the "
-             "class joined, in random order, to a neutral one of the same training part, labelled with the class",
-             needs_neutral=True),
+             "class joined, in random order, to a neutral one of the same training part, labelled with the class "
+             "(every 3.2 s segment of it too, as in CopyPaste: a segment that falls in the neutral part carries the "
+             "emotion's label)", needs_neutral=True),
     *(Strategy(r.strategy, f"GAN recipe {r.name}: {r.description}; fills every class up to the majority",
                recipe=r.name) for r in RECIPES.values()),
 )}

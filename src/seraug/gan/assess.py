@@ -68,7 +68,7 @@ def assess(models: dict[str, GANModel], X_db: np.ndarray, segments: pd.DataFrame
     single = len(models) == 1
     first = next(iter(models.values()))
     X, y = labelled(X_db, segments, first)
-    grid = real_and_generated(models, X, y, first.class_names, grid_n, seed)
+    grid = real_and_generated(models, X, y, first.class_names, grid_n, seed, spread=spread, best_of=best_of)
     title = "real beside generated: " + ", ".join(n if n == m.config.arch else f"{n} ({m.config.arch})"
                                                    for n, m in models.items())
     spectrogram_grid(out / "grid.png", grid, title=title)

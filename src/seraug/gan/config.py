@@ -33,8 +33,9 @@ CONFIG_VERSION = 2
 V1_FIELDS = ("arch", "width", "latent_dim", "hidden", "dropout", "leaky_slope", "batch_size", "ae_epochs", "ae_lr",
              "gan_epochs", "gan_lr", "d_lr_scale", "g_ema", "balanced_real", "r1_gamma", "beta1", "beta2",
              "max_recoveries", "collapse_ratio", "seed", "amp", "channels_last")
-"""The fields of version 1, the form settings hashes are computed in (:func:`hash_form`), so that run folders
-written since then keep their hash whatever fields come and go."""
+"""The original fields of GANConfig, the form settings hashes are computed in (:func:`hash_form`), so that run
+folders keep their hash whatever fields come and go. (Dicts without a ``version`` key may also hold fields added
+later, such as ``ae_texture_weight``: version 1 is every dict written before ``version`` existed.)"""
 
 RETIRED = {"d_lr_scale": 1.0, "balanced_real": False, "r1_gamma": 0.0, "gan_texture_weight": 0.0,
            "gan_rhythm_weight": 0.0, "gan_glide_weight": 0.0, "gan_level_weight": 0.0, "g_output": "image",

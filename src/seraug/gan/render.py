@@ -13,11 +13,12 @@ from seraug.gan.bundle import GANModel, generate
 
 
 def real_and_generated(models: dict[str, GANModel], X: np.ndarray, y: np.ndarray, class_names: list[str],
-                       n: int = 4, seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
+                       n: int = 4, seed: int = 0, **sampling) -> dict[str, dict[str, np.ndarray]]:
     """Columns for :func:`spectrogram_grid`: ``n`` real segments per class, then ``n`` of each model.
 
     Args:
         X: real segments ``(N, 128, 128)`` in [-1, 1]; y: ``(N,)`` indices into ``class_names``.
+        sampling: ``spread`` and ``best_of`` of :func:`seraug.gan.generate` (default: as trained).
     """
     rng = np.random.default_rng(seed)
     columns = {"real": {}}
@@ -25,7 +26,8 @@ def real_and_generated(models: dict[str, GANModel], X: np.ndarray, y: np.ndarray
         rows = np.flatnonzero(y == k)
         columns["real"][name] = X[rng.choice(rows, min(n, len(rows)), replace=False)]
     for model_name, model in models.items():
-        columns[model_name] = {name: generate(model, name, n, seed=seed + k) for k, name in enumerate(class_names)}
+        columns[model_name] = {name: generate(model, name, n, seed=seed + k, **sampling)
+                               for k, name in enumerate(class_names)}
     return columns
 
 

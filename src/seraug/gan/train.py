@@ -50,7 +50,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
@@ -63,7 +63,7 @@ from seraug.errors import ConfigError, DataError, TrainingDivergedError
 from seraug.features import LogMelConfig
 from seraug.files import atomic_path, check_same_run, data_fingerprint, read_or_set_aside
 from seraug.gan.bundle import GANModel, sample_images
-from seraug.gan.config import GANConfig, migrate
+from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.logger import LossLog
 from seraug.gan.models import ConvEncoder, Generator, build
@@ -341,11 +341,11 @@ class _Run:
         if read is None:
             return False
         blob, saved = read
-        # a checkpoint of an older version: compared in today's fields (seraug.gan.config.migrate)
+        # a checkpoint of an older version: read as today's config (migrated, a field it lacks at its default)
         theirs = dict(saved.get("config", {}))
         variant = theirs.pop("variant", "")
-        check_same_run(path, {**saved, "config": migrate(theirs) | {"variant": variant}},
-                       migrate(self.config.to_dict()) | {"variant": self.variant.name}, self.fingerprint)
+        check_same_run(path, {**saved, "config": asdict(GANConfig.from_dict(theirs)) | {"variant": variant}},
+                       asdict(self.config) | {"variant": self.variant.name}, self.fingerprint)
         self.restore(blob)
         self.last_good = blob
         return True
