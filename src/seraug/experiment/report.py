@@ -133,7 +133,7 @@ def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "
             "strategy": strategy, "pairs": len(diff), "mean_uar_diff": 100 * diff.mean(),
             "sem": 100 * diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan,
             "ci95_low": 100 * low, "ci95_high": 100 * high,
-            "uar_ratio": 1 + diff.mean() / base.loc[diff.index].mean(),
+            "uar_ratio": 1 + diff.mean() / base.loc[diff.index].mean() if base.loc[diff.index].mean() > 0 else np.nan,
             "verdict": "higher" if low > 0 else "lower" if high < 0 else "within noise",
             "wins": int((diff > 0).sum()), "losses": int((diff < 0).sum()),
             "wilcoxon_p": wilcoxon(nonzero).pvalue if len(nonzero) >= 2 else np.nan,
