@@ -10,6 +10,7 @@
   draws the same dropout masks and batches as an uninterrupted one.
 - :func:`init_distributed`: this process's place in a ``torchrun`` job (:class:`Distributed`).
 - :func:`check_segments` / :func:`check_labels`: the input checks every trainer makes, with one wording.
+- :func:`phase` / :func:`take_phases`: where a cell's time goes (a cell records it; ``benchmarks/cell_cost.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import datetime
 import functools
 import os
 import re
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,3 +129,29 @@ def check_labels(name: str, y: np.ndarray, n: int, n_classes: int) -> np.ndarray
     if y.min() < 0 or y.max() >= n_classes:
         raise DataError(f"{name} must be in [0, {n_classes - 1}] (n_classes={n_classes}), got [{y.min()}, {y.max()}]")
     return y.astype(np.int64)
+
+
+_OPEN: list[list] = []  # the phases being timed, innermost last: [name, start, seconds of nested phases]
+_SECONDS: dict[str, float] = {}
+
+
+@contextlib.contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Time the block as ``name``: its wall-clock seconds, less those of phases nested in it, are added to
+    ``name``'s total (read by :func:`take_phases`). So the totals of one cell add up to its time, once each."""
+    _OPEN.append([name, time.perf_counter(), 0.0])
+    try:
+        yield
+    finally:
+        name, start, nested = _OPEN.pop()
+        elapsed = time.perf_counter() - start
+        _SECONDS[name] = _SECONDS.get(name, 0.0) + elapsed - nested
+        if _OPEN:
+            _OPEN[-1][2] += elapsed
+
+
+def take_phases() -> dict[str, float]:
+    """Seconds per phase timed since the last call, in the order first timed, and start again from zero."""
+    taken = {name: round(seconds, 2) for name, seconds in _SECONDS.items()}
+    _SECONDS.clear()
+    return taken

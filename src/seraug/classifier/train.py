@@ -63,6 +63,7 @@ from seraug.runtime import (
     check_segments,
     epoch_seed,
     init_distributed,
+    phase,
     resolve_device,
 )
 
@@ -181,7 +182,7 @@ def _load_checkpoint(path: Path | None, config: TrainConfig, fingerprint: str) -
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
-    with atomic_path(path) as tmp:  # an interrupted write never leaves a half checkpoint
+    with phase("checkpoints"), atomic_path(path) as tmp:  # an interrupted write never leaves a half checkpoint
         torch.save(state, tmp)
 
 
@@ -310,8 +311,9 @@ def fit(
             # Validate on rank 0 (utterance-level, after voting) and share the scores with every rank.
             scores = torch.full((3,), float("nan"), dtype=torch.float64, device=device)
             if ddp.is_main and len(X_val):
-                metrics = evaluate(predict_proba(model, X_val, config.eval_batch_size, amp=config.amp),
-                                   y_val, val_utterances)
+                with phase("classifier validation"):
+                    metrics = evaluate(predict_proba(model, X_val, config.eval_batch_size, amp=config.amp),
+                                       y_val, val_utterances)
                 scores = torch.tensor([metrics["uar"], metrics["f_score"], metrics["accuracy"]],
                                       dtype=torch.float64, device=device)
             if ddp.world_size > 1:

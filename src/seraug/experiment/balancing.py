@@ -34,6 +34,7 @@ from seraug.experiment.strategies import STRATEGIES
 from seraug.gan import GANOverSampler, generate
 from seraug.gan.recipes import RECIPES, Sizes
 from seraug.normalise import MinMaxScaler
+from seraug.runtime import phase
 
 if TYPE_CHECKING:
     from seraug.experiment.data import Cell, Data
@@ -123,7 +124,8 @@ def _copypaste(data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler
     for source in added["source_path"]:
         pair = [load_audio(source), load_audio(neutral[rng.integers(len(neutral))])]
         waves.append(np.concatenate(pair if rng.random() < 0.5 else pair[::-1]))
-    X_aug, owner, _ = segments_from_waveforms(waves, data.feature_config, data.config.device)
+    with phase("log-mel of augmented audio"):
+        X_aug, owner, _ = segments_from_waveforms(waves, data.feature_config, data.config.device)
     y_aug = data.encode(added["label"].to_numpy()[owner])
     return (scaler.transform(np.concatenate([X_real, X_aug])), np.concatenate([y_real, y_aug]),
             plan["label"].value_counts())
@@ -134,8 +136,10 @@ def _signal(strategy: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: 
     plan = make_plan(train, strategy, seed=cell.seed, transforms=data.transforms, classes=data.labels)
     X_real, y_real, _ = data.real(plan.loc[plan["kind"] == "original", "source"])
     synthetic = plan[plan["kind"] != "original"]
-    waves = list(augment_waveforms(synthetic, data.transforms, jobs=None))
-    X_aug, owner, _ = segments_from_waveforms(waves, data.feature_config, data.config.device)
+    with phase("augmentation"):
+        waves = list(augment_waveforms(synthetic, data.transforms, jobs=None))
+    with phase("log-mel of augmented audio"):
+        X_aug, owner, _ = segments_from_waveforms(waves, data.feature_config, data.config.device)
     y_aug = data.encode(synthetic["label"].to_numpy()[owner])
     return (scaler.transform(np.concatenate([X_real, X_aug])), np.concatenate([y_real, y_aug]),
             plan["label"].value_counts())
@@ -156,9 +160,10 @@ def _gan(recipe: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMa
     X_out, y_out = sampler.fit_resample(X, y)
     examples = Path(data.config.out) / "examples"
     if not (examples / cell.strategy).exists():
-        fake = {k: sampler.scaler_.inverse_transform(generate(sampler.model_, k, 1, seed=cell.seed))
-                for k in sorted(set(y.tolist()))}
-        write_examples(examples, cell.strategy, X, y, fake, scaler, data.labels, data.feature_config)
+        with phase("examples"):
+            fake = {k: sampler.scaler_.inverse_transform(generate(sampler.model_, k, 1, seed=cell.seed))
+                    for k in sorted(set(y.tolist()))}
+            write_examples(examples, cell.strategy, X, y, fake, scaler, data.labels, data.feature_config)
     return X_out, y_out, counts
 
 

@@ -33,29 +33,35 @@ from seraug.experiment.folds import Fold
 from seraug.experiment.report import write_report
 from seraug.experiment.reuse import reuse
 from seraug.experiment.strategies import STRATEGIES
-from seraug.runtime import init_distributed, resolve_device
+from seraug.runtime import init_distributed, phase, resolve_device, take_phases
 
 EXECUTORS = ("local", "ray")
 """``local``: cells one after another in this process; ``ray``: each cell a Ray task (see :func:`run_experiment`)."""
 
 
 def run_cell(data: Data, cell: Cell, work: Path | None = None) -> dict:
-    """Balance, train, test one cell; returns its result (metrics at the utterance level).
+    """Balance, train, test one cell; returns its result (metrics at the utterance level, and ``phases``: the
+    seconds of each phase of this process's work on it, :func:`seraug.runtime.phase`).
 
     ``work``: a folder for the cell's GAN and classifier checkpoints; a cell interrupted midway and run
     again with the same folder continues its training from the last finished epoch.
     """
     start = time.time()
+    take_phases()  # this cell's phases only
     fold = next(f for f in data.folds if f.name == cell.fold)
-    train = _shared_training_set(data, cell, fold, work)
+    with phase("balancing"):
+        train = _shared_training_set(data, cell, fold, work)
     X_val, y_val, utt_val = data.real(fold.validation)
     X_test, y_test, utt_test = data.real(fold.test)
-    result = fit(train.X, train.y, train.scaler.transform(X_val), y_val, utt_val, len(data.labels),
-                 train_config(data.config, cell.seed), checkpoint_dir=work / "classifier" if work else None,
-                 progress=False, scaler=train.scaler, class_weight=train.class_weight)
-    metrics = evaluate(predict_proba(result.model, train.scaler.transform(X_test)), y_test, utt_test)
+    with phase("classifier training"):
+        result = fit(train.X, train.y, train.scaler.transform(X_val), y_val, utt_val, len(data.labels),
+                     train_config(data.config, cell.seed), checkpoint_dir=work / "classifier" if work else None,
+                     progress=False, scaler=train.scaler, class_weight=train.class_weight)
+    with phase("evaluation"):
+        metrics = evaluate(predict_proba(result.model, train.scaler.transform(X_test)), y_test, utt_test)
     return {"cell": cell.id, **asdict(cell), "labels": data.labels, **metrics, **train.info(data.labels),
-            "best_epoch": result.best_epoch, "history": result.history, "seconds": round(time.time() - start, 1)}
+            "best_epoch": result.best_epoch, "history": result.history, "seconds": round(time.time() - start, 1),
+            "phases": take_phases()}
 
 
 def _shared_training_set(data: Data, cell: Cell, fold: Fold, work: Path | None) -> TrainingSet:

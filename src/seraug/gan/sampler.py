@@ -19,6 +19,7 @@ from seraug.gan.recipes import IMPROVED, recipe_config
 from seraug.gan.models import IMAGE_SIZE
 from seraug.gan.train import train_gan
 from seraug.normalise import MinMaxScaler
+from seraug.runtime import phase
 
 
 class GANOverSampler(BaseEstimator):
@@ -108,7 +109,8 @@ class GANOverSampler(BaseEstimator):
         new_X, new_y = [X], [y]
         for label, n in self.sampling_strategy_.items():
             k = self.model_.class_index(str(label))
-            fake = self.scaler_.inverse_transform(generate(self.model_, k, int(n), seed=self.seed_ + 1000 * (k + 1)))
+            with phase("gan generation"):
+                fake = self.scaler_.inverse_transform(generate(self.model_, k, int(n), seed=self.seed_ + 1000 * (k + 1)))
             new_X.append(fake.reshape(len(fake), *X.shape[1:]).astype(X.dtype))
             new_y.append(np.full(len(fake), label, dtype=y.dtype))
         return np.concatenate(new_X), np.concatenate(new_y)

@@ -70,7 +70,7 @@ from seraug.gan.models import ConvEncoder, Generator, build
 from seraug.gan.diversity import mean_pairwise_distance
 from seraug.gan.steps import Profile, ReconstructionLoss, autoencoder_step, gan_step, recalibrate_batch_norm, texture_loss
 from seraug.normalise import MinMaxScaler
-from seraug.runtime import autocast, bf16_available, check_labels, check_segments, epoch_seed, resolve_device
+from seraug.runtime import autocast, bf16_available, check_labels, check_segments, epoch_seed, phase, resolve_device
 
 PHASES = ("ae", "gan")
 DIVERSITY_SAMPLES = 16
@@ -165,17 +165,18 @@ class _Run:
     def calibrate_generator(self) -> None:
         """G's batch-norm statistics from ``CALIBRATION_CODES`` fixed-seed codes (see the module docstring)."""
         z, _ = self.codes(CALIBRATION_CODES, torch.Generator().manual_seed(self.config.seed))
-        with autocast(self.device, self.amp):
+        with phase("gan batch-norm recalibration"), autocast(self.device, self.amp):
             recalibrate_batch_norm(self.sampling_generator, z.split(self.config.batch_size))
 
     def diversity_ratios(self) -> list[float]:
         """Per class: mean pairwise distance of ``DIVERSITY_SAMPLES`` fixed-seed samples (G in eval mode)
         divided by that of the class's real training segments (inf for a class with fewer than 2)."""
         ratios = []
-        for k, real in enumerate(self.real_diversity):
-            samples = sample_images(self.sampling_generator, self.gaussians, k, DIVERSITY_SAMPLES,
-                                    self.config.seed + k)
-            ratios.append(mean_pairwise_distance(samples, self.config.seed) / real if real > 0 else math.inf)
+        with phase("gan collapse watch"):
+            for k, real in enumerate(self.real_diversity):
+                samples = sample_images(self.sampling_generator, self.gaussians, k, DIVERSITY_SAMPLES,
+                                        self.config.seed + k)
+                ratios.append(mean_pairwise_distance(samples, self.config.seed) / real if real > 0 else math.inf)
         return ratios
 
     # --- the phases
@@ -198,10 +199,10 @@ class _Run:
         The recovery count and learning-rate scale start again for fine-tuning.
         """
         self.encoder.eval()
-        with torch.no_grad(), autocast(self.device, self.amp):
+        with phase("gan class normals"), torch.no_grad(), autocast(self.device, self.amp):
             recalibrate_batch_norm(self.encoder, self.data.split(self.config.batch_size))
             codes = torch.cat([self.encoder(batch).float().cpu() for batch in self.data.split(256)])
-        self.gaussians = ClassGaussians.fit(codes.numpy(), self.labels.cpu().numpy(), self.n_classes)
+            self.gaussians = ClassGaussians.fit(codes.numpy(), self.labels.cpu().numpy(), self.n_classes)
         self.discriminator.trunk.load_state_dict(self.encoder.trunk.state_dict())
         self.fine_tuning_state()
         self.calibrate_generator()
@@ -263,7 +264,8 @@ class _Run:
         rng = torch.Generator().manual_seed(seed)  # batch order, classes, codes
         start = time.perf_counter()
         try:
-            stats = (self.autoencoder_epoch if self.phase == "ae" else self.gan_epoch)(rng)
+            with phase("gan autoencoder" if self.phase == "ae" else "gan fine-tuning"):
+                stats = (self.autoencoder_epoch if self.phase == "ae" else self.gan_epoch)(rng)
         except _Diverged as why:
             self.recover(str(why))
             return
@@ -310,12 +312,13 @@ class _Run:
 
     def save(self) -> None:
         """Serialise the state once: kept in memory as the last good state and written atomically."""
-        buffer = io.BytesIO()
-        torch.save(self.state(), buffer)
-        self.last_good = buffer.getvalue()
-        if self.out_dir:
-            with atomic_path(self.out_dir / "checkpoint.pt") as tmp:
-                tmp.write_bytes(self.last_good)
+        with phase("checkpoints"):
+            buffer = io.BytesIO()
+            torch.save(self.state(), buffer)
+            self.last_good = buffer.getvalue()
+            if self.out_dir:
+                with atomic_path(self.out_dir / "checkpoint.pt") as tmp:
+                    tmp.write_bytes(self.last_good)
 
     def restore(self, blob: bytes) -> None:
         s = torch.load(io.BytesIO(blob), map_location=self.device, weights_only=False)
