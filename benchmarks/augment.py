@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seraug.audio import SAMPLE_RATE, audio_length
+from seraug.features.audio import SAMPLE_RATE, audio_length
 from seraug.augment import NoiseBank, augment_waveforms, default_transforms
 from seraug.corpora import load_manifest
 

@@ -24,9 +24,9 @@ import numpy as np
 from seraug.classifier import TrainConfig, evaluate, fit, predict_proba
 from seraug.corpora import load_manifest
 from seraug.experiment import PRESETS
-from seraug.feature_store import extract_features
+from seraug.features.store import extract_features
 from seraug.experiment.folds import make_folds
-from seraug.normalise import MinMaxScaler
+from seraug.features.normalise import MinMaxScaler
 
 START = TrainConfig(width=1 / 8, epochs=15, patience=15, batch_size=32, lr=1e-3, device="cpu")
 ONECYCLE = replace(START, epochs=20, patience=20, lr=3e-3, weight_decay=0.05, schedule="onecycle")

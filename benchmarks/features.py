@@ -22,8 +22,8 @@ import pandas as pd
 import torch
 
 from seraug.corpora import load_manifest
-from seraug.feature_store import compute_segments
-from seraug.features import LogMelConfig
+from seraug.features.store import compute_segments
+from seraug.features.logmel import LogMelConfig
 
 
 def librosa_loop(paths: list[str], config: LogMelConfig) -> None:

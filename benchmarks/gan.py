@@ -28,13 +28,13 @@ import numpy as np
 import torch
 
 from seraug.corpora import load_manifest
-from seraug.feature_store import load_many
-from seraug.features import segments_from_waveforms
+from seraug.features.store import load_many
+from seraug.features.logmel import segments_from_waveforms
 from seraug.gan.config import GANConfig
 from seraug.gan.models import build
 from seraug.gan.steps import autoencoder_step, gan_step
 from seraug.gan.train import _adam
-from seraug.normalise import MinMaxScaler
+from seraug.features.normalise import MinMaxScaler
 from seraug.runtime import bf16_available
 
 

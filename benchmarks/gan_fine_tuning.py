@@ -6,7 +6,8 @@
 The variants differ only in step (c), fine-tuning (learning rates, G's moving average, how D learns): steps (a) and
 (b), the autoencoder and the class Gaussians, are the same for all, so they are trained once (the
 ``gan_tuned`` strategy's settings with ``--ae-epochs``) on the training speakers of one fold of the
-README's main command, and every variant's fine-tuning starts from a copy of that checkpoint. Each
+README's main command, and every variant's fine-tuning starts from it (``train_gan(autoencoder=...)``, which
+checks that a variant differs only in fine-tuning settings). Each
 variant is fine-tuned in stages (stage 16 continues stage 12 from its checkpoint) and scored after each
 by :func:`seraug.gan.quality_report` as in ``benchmarks/gan_quality.py`` (whose fold, evaluation VGG19
 and table columns it shares); ``GAN s`` is the fine-tuning time of the stage alone. The first variant is
@@ -27,7 +28,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 # the sibling benchmark: the same fold, evaluation VGG19 and columns
@@ -50,22 +50,6 @@ G and D, G's last weights generate); ``lr-2e-4`` doubles both rates; the ``ema``
 G's weights (decay per step) generate; ``lr-2e-4-ema-0.97`` is the tuned schedule's fine-tuning (the ``texture``
 recipe's). Rows measured before (D learning 4 times as fast, class-balanced real batches, an R1 penalty) are in
 ``docs/gan-research.md``; their settings were retired."""
-FINE_TUNING = {"gan_lr", "g_ema", "gan_epochs"}
-"""The GANConfig fields a variant may change: none of them acts before fine-tuning."""
-
-
-def set_config(checkpoint: Path, config: GANConfig, learning_rates: bool = False) -> None:
-    """Rewrite the config a checkpoint was written under (so ``train_gan`` resumes it under ``config``)
-    and, with ``learning_rates`` (the start of fine-tuning), set its optimisers' rates to ``config``'s and
-    drop G's moving average (with ``g_ema`` it starts again from G's weights)."""
-    state = torch.load(checkpoint, weights_only=False)
-    state["config"] = config.to_dict()
-    if learning_rates:
-        state["generator_ema"] = None
-        for name in ("opt_g", "opt_d"):
-            for group in state[name]["param_groups"]:
-                group["lr"] = config.fine_tuning_lr
-    torch.save(state, checkpoint)
 
 
 def finished(folder: Path, config: GANConfig) -> bool:
@@ -94,20 +78,14 @@ def main() -> None:
     rows, models = {}, {}
     for name in args.variants.split(","):
         config = VARIANTS[name]
-        changed = {k for k, v in config.to_dict().items() if v != getattr(autoencoder, k)} - FINE_TUNING
-        assert not changed, f"{name} changes {changed}, which act before fine-tuning"
         folder = out / name
         if not finished(folder, replace(config, ae_epochs=args.ae_epochs, gan_epochs=stages[0])):
             shutil.rmtree(folder, ignore_errors=True)  # a finished run's later stages are past this first one
-            folder.mkdir(parents=True)
-            shutil.copy(out / "autoencoder" / "checkpoint.pt", folder / "checkpoint.pt")
-            set_config(folder / "checkpoint.pt", replace(config, ae_epochs=args.ae_epochs), learning_rates=True)
-        for stage in stages:
+        for stage in stages:  # each stage resumes the last one's checkpoint with more fine-tuning epochs
             staged = replace(config, ae_epochs=args.ae_epochs, gan_epochs=stage)
-            set_config(folder / "checkpoint.pt", staged)
             started = time.perf_counter()
             models[name] = train_gan(X, y, len(labels), staged, folder, args.device, class_names=labels, scaler=scaler,
-                                     progress=False)
+                                     progress=False, autoencoder=out / "autoencoder")
             seconds = time.perf_counter() - started
             report = quality_report(models[name], X, y, seed=0, X_test=X_test, y_test=y_test,
                                     embed=lambda Z: embed(vgg, Z))

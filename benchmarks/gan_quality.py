@@ -43,12 +43,12 @@ from seraug.classifier import embed, fit_or_load  # noqa: E402
 from seraug.classifier.recipes import CLASSIFIER_PRESETS  # noqa: E402
 from seraug.corpora import load_manifest  # noqa: E402
 from seraug.experiment.folds import make_folds  # noqa: E402
-from seraug.feature_store import extract_features  # noqa: E402
+from seraug.features.store import extract_features  # noqa: E402
 from seraug.gan import GANConfig, generate, quality_report, real_and_generated, spectrogram_grid, train_gan  # noqa: E402
 from seraug.gan.quality import bars_text, summary_row  # noqa: E402
 from seraug.gan.recipes import recipe_config  # noqa: E402
 from seraug.gan.train import Variant  # noqa: E402
-from seraug.normalise import MinMaxScaler  # noqa: E402
+from seraug.features.normalise import MinMaxScaler  # noqa: E402
 
 ZOOM = (64, 64)
 """Bands and frames of ``grid-zoom.png``: up to 1.7 kHz and 1.6 s, where a voice's harmonics are resolved."""

@@ -28,7 +28,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from source_filter import SourceFilterHead  # noqa: E402
 
-from seraug.features import LogMelConfig  # noqa: E402
+from seraug.features.logmel import LogMelConfig  # noqa: E402
 from seraug.gan.config import GANConfig  # noqa: E402
 from seraug.gan.models import Generator, proposed_generator_body, scaled  # noqa: E402
 from seraug.gan.recipes import recipe_config  # noqa: E402

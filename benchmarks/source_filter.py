@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seraug.features import LogMelConfig, mel_filters
+from seraug.features.logmel import LogMelConfig, mel_filters
 
 F0_RANGE = (60.0, 500.0)
 """Lowest and highest pitch G can draw, Hz (speech: about 70-250 Hz spoken, up to 500 Hz in shouted emotion)."""

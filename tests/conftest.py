@@ -45,7 +45,7 @@ def emodb_manifest(emodb_root):
 @pytest.fixture(scope="session")
 def emodb_features(tmp_path_factory, emodb_manifest):
     """(X, segments, config): the real log-mel segments of all of EmoDB (about 690 x 128 x 128, dB)."""
-    from seraug.feature_store import extract_features, load_features
+    from seraug.features.store import extract_features, load_features
 
     out = tmp_path_factory.mktemp("emodb-features")
     extract_features(emodb_manifest, out, device="cpu", progress=False)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from seraug.audio import AudioError, load_audio, write_wav
+from seraug.features.audio import AudioError, load_audio, write_wav
 
 
 @pytest.fixture(scope="module")

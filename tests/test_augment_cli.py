@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from seraug.audio import load_audio
+from seraug.features.audio import load_audio
 from seraug.augment import AugmentError, NoiseBank, augment_waveforms, default_transforms, read_plan
 from seraug.augment.cli import add_parser
 from seraug.cli import main

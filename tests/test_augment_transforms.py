@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from seraug.audio import SAMPLE_RATE, AudioError, audio_length, load_audio
+from seraug.features.audio import SAMPLE_RATE, AudioError, audio_length, load_audio
 from seraug.augment import (
     AugmentError,
     BackgroundNoise,

@@ -12,7 +12,7 @@ import pytest
 
 from seraug.cli import main
 from seraug.corpora import CorpusError, load_manifest, ravdess
-from seraug.download import download
+from seraug.corpora.download import download
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +101,8 @@ def test_checksum_and_size_cap(server, tmp_path, monkeypatch, capsys):
     assert main(["download", "emodb", "--cache", str(tmp_path), "--url", f"{server}/download.zip",
                  "--sha256", "0" * 64]) == 2
     assert "differs from the expected" in capsys.readouterr().err and not (tmp_path / "emodb").exists()
-    import seraug.download
+    import seraug.corpora.download
 
-    monkeypatch.setattr(seraug.download, "MAX_UNPACKED_BYTES", 2**20)
+    monkeypatch.setattr(seraug.corpora.download, "MAX_UNPACKED_BYTES", 2**20)
     with pytest.raises(CorpusError, match="would unpack to .* GiB, more than"):
         download("emodb", tmp_path, f"{server}/download.zip", progress=False)

@@ -11,12 +11,12 @@ import pytest
 import soundfile as sf
 import torch
 
-from seraug.audio import load_audio
+from seraug.features.audio import load_audio
 from seraug.cli import main
 from seraug.corpora import load_manifest
-from seraug.feature_store import extract_features, load_features
-from seraug.features import LogMelConfig, invert_log_mel, log_mel, segment, segments_from_waveforms
-from seraug.normalise import MinMaxScaler
+from seraug.features.store import extract_features, load_features
+from seraug.features.logmel import LogMelConfig, invert_log_mel, log_mel, segment, segments_from_waveforms
+from seraug.features.normalise import MinMaxScaler
 from seraug.runtime import resolve_device
 
 

@@ -21,7 +21,7 @@ from seraug.gan.diversity import mean_pairwise_distance
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.steps import autoencoder_step, gan_step, modulation_magnitudes, texture_loss
 from seraug.gan.train import TrainingDivergedError, Variant, _adam, _Run, train_autoencoder
-from seraug.normalise import MinMaxScaler
+from seraug.features.normalise import MinMaxScaler
 
 CLASSES = ["anger", "neutral", "sadness"]
 TINY = GANConfig(width=1 / 16, batch_size=8, ae_epochs=2, gan_epochs=2)
@@ -340,6 +340,26 @@ def test_interrupted_run_resumes_identically(small, trained, tmp_path, monkeypat
     assert len(losses) == 1 + config.ae_epochs + config.gan_epochs  # header + one row per epoch, none twice
     with pytest.raises(ValueError, match="other settings.*gan_lr"):
         train_gan(X, y, 3, replace(config, gan_lr=1e-5), tmp_path, "cpu", progress=False)
+
+
+def test_fine_tuning_starts_from_another_runs_autoencoder_and_goes_on_with_more_epochs(small, trained, tmp_path):
+    """The public way to compare fine-tuning settings on one autoencoder (benchmarks/gan_fine_tuning.py): the same
+    steps (a) and (b) as training whole, then fine-tuning under the new settings; a resumed run with more
+    gan_epochs continues it; a run that differs before fine-tuning is refused."""
+    X, y, _, _ = small
+    train_gan(X, y, 3, replace(TINY, gan_epochs=0), tmp_path / "ae", "cpu", class_names=CLASSES, progress=False)
+    one = train_gan(X, y, 3, replace(TINY, gan_epochs=1), tmp_path / "ft", "cpu", class_names=CLASSES,
+                    progress=False, autoencoder=tmp_path / "ae")
+    assert np.array_equal(one.gaussians.covariances, trained[0].gaussians.covariances)  # steps (a) and (b) shared
+    two = train_gan(X, y, 3, TINY, tmp_path / "ft", "cpu", class_names=CLASSES, progress=False,
+                    autoencoder=tmp_path / "ae")
+    for (name, p), q in zip(trained[0].generator.state_dict().items(), two.generator.state_dict().values()):
+        assert torch.equal(p, q), name  # 1 + 1 epochs from the shared autoencoder = 2 epochs of training whole
+    with pytest.raises(ValueError, match="more than gan_epochs=1"):
+        train_gan(X, y, 3, replace(TINY, gan_epochs=1), tmp_path / "ft", "cpu", progress=False)
+    with pytest.raises(ValueError, match="other settings: ae_lr"):
+        train_gan(X, y, 3, replace(TINY, ae_lr=1e-3), tmp_path / "other", "cpu", progress=False,
+                  autoencoder=tmp_path / "ae")
 
 
 class _Writer:

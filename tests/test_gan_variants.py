@@ -19,12 +19,12 @@ from gan_variants import (VARIANTS, SourceFilterGenerator, glide_profile, level_
                           rhythm_profile, texture_profile)
 from source_filter import harmonic_comb, mel_pitch, pitch_statistics  # noqa: E402
 
-from seraug.features import LogMelConfig, mel_filters  # noqa: E402
+from seraug.features.logmel import LogMelConfig, mel_filters  # noqa: E402
 from seraug.gan import GANConfig, build, generate, train_gan  # noqa: E402
 from seraug.gan.quality import PAUSE_LEVEL, pause_share  # noqa: E402
 from seraug.gan.steps import autoencoder_step, gan_step  # noqa: E402
 from seraug.gan.train import _adam  # noqa: E402
-from seraug.normalise import MinMaxScaler  # noqa: E402
+from seraug.features.normalise import MinMaxScaler  # noqa: E402
 
 
 def _params(module: torch.nn.Module) -> list[torch.Tensor]:

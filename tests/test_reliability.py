@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from seraug.audio import AudioError, load_audio
+from seraug.features.audio import AudioError, load_audio
 from seraug.classifier import TrainConfig, fit
 from seraug.cli import main
 from seraug.corpora import CorpusError, load_manifest
 from seraug.experiment import ExperimentConfig, Preset, run_experiment
-from seraug.feature_store import extract_features
+from seraug.features.store import extract_features
 from seraug.files import Claim, atomic_path, read_json, read_or_set_aside
 from seraug.gan import GANConfig
 

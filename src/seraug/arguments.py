@@ -45,7 +45,7 @@ def merge_from_args(args: argparse.Namespace) -> dict[str, str] | None:
 
 def manifest_from_args(args: argparse.Namespace) -> pd.DataFrame:
     """The manifest that ``--corpus/--root/--classes/--merge`` describe."""
-    from seraug.download import corpus_root  # urllib and zipfile load only when a command reads a corpus
+    from seraug.corpora.download import corpus_root  # urllib and zipfile load only when a command reads a corpus
 
     return load_manifest(args.corpus, corpus_root(args.corpus, args.root), args.classes, merge_from_args(args),
                          skip_bad=getattr(args, "skip_bad", False))

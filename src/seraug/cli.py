@@ -44,15 +44,15 @@ def _manifest(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
-    from seraug.download import download
+    from seraug.corpora.download import download
 
     print(f"{args.name}: ready at {download(args.name, args.cache, args.url, sha256=args.sha256)}")
     return 0
 
 
 def _features(args: argparse.Namespace) -> int:
-    from seraug.feature_store import extract_features
-    from seraug.features import LogMelConfig
+    from seraug.features.store import extract_features
+    from seraug.features.logmel import LogMelConfig
 
     manifest = manifest_from_args(args)
     config = LogMelConfig(segment_hop=args.segment_hop)

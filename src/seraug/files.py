@@ -66,31 +66,38 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def data_fingerprint(*arrays: np.ndarray) -> str:
-    """Hash of arrays (shape, dtype and bytes), so a checkpoint is only resumed on the data it was made from."""
-    h = hashlib.blake2b(digest_size=16)
-    for a in arrays:
-        a = np.ascontiguousarray(a) if a.dtype != object else np.asarray(a, dtype=str)
-        h.update(repr((a.shape, str(a.dtype))).encode())
-        h.update(a.tobytes())
+def fingerprint(*parts, size: int = 16) -> str:
+    """The one hash seraug compares things by: BLAKE2b over ``parts`` in order, ``size`` bytes as hex.
+
+    An array enters by its shape, dtype and bytes (so a checkpoint resumes only on the data it was made
+    from), a string by its UTF-8 bytes, anything else as JSON with sorted keys (settings, configs).
+    """
+    h = hashlib.blake2b(digest_size=size)
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            a = np.ascontiguousarray(part) if part.dtype != object else np.asarray(part, dtype=str)
+            h.update(repr((a.shape, str(a.dtype))).encode())
+            h.update(a.tobytes())
+        else:
+            h.update((part if isinstance(part, str) else json.dumps(part, sort_keys=True)).encode())
     return h.hexdigest()
 
 
-def check_same_run(path: Path, saved: dict, config: dict, fingerprint: str, free: Iterable[str] = ()) -> None:
-    """Refuse to resume ``saved`` (a checkpoint read from ``path``) for another run.
+def check_same_run(path: str | Path, what: str, theirs: dict, ours: dict, free: Iterable[str] = ()) -> None:
+    """The one "is this the same run?" check, before resuming what ``path`` holds (a checkpoint, a run folder).
 
-    ``saved`` holds ``config`` and ``fingerprint`` as written; ``config`` and ``fingerprint`` are this
-    run's. Keys in ``free`` may differ (e.g. the epochs of a run being extended). Raises ValueError
-    naming the file and the settings that differ, or saying the training data differ.
+    ``theirs``: the settings recorded there; ``ours``: this run's; keys in ``free`` may differ (the epochs of
+    a run being extended, the grid of a run folder). A key ``fingerprint`` stands for the data. Raises a
+    ConfigError naming ``path``, ``what`` it holds and the settings that differ, or saying the data differ.
     """
-    theirs = {k: v for k, v in saved.get("config", {}).items() if k not in free}
-    ours = {k: v for k, v in config.items() if k not in free}
-    if theirs != ours:
-        changed = sorted(k for k in theirs.keys() | ours.keys() if theirs.get(k) != ours.get(k))
-        raise ConfigError(f"{path}: a checkpoint of a run with another config (other settings: "
-                         f"{', '.join(changed)}); use another folder, or delete it to start over")
-    if saved.get("fingerprint") != fingerprint:  # a checkpoint of an older seraug has none: another run
-        raise ConfigError(f"{path}: a checkpoint of a run on other data; use another folder, or delete it to start over")
+    free = set(free)
+    changed = sorted(k for k in theirs.keys() | ours.keys() if k not in free and theirs.get(k) != ours.get(k))
+    settings = [k for k in changed if k != "fingerprint"]
+    if settings:
+        raise ConfigError(f"{path}: holds {what} with other settings: {', '.join(settings)}; use another folder, "
+                          "or delete it to start over")
+    if changed:  # a checkpoint of an older seraug has no fingerprint: another run
+        raise ConfigError(f"{path}: holds {what} on other data; use another folder, or delete it to start over")
 
 
 def read_json(path: str | Path) -> dict:

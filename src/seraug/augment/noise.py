@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from seraug.audio import SAMPLE_RATE, SILENCE_PEAK, load_audio
+from seraug.features.audio import SAMPLE_RATE, SILENCE_PEAK, load_audio
 from seraug.errors import NoiseError
 
 NOISE_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")
@@ -64,8 +64,8 @@ def loud_starts(track: np.ndarray, n_samples: int) -> np.ndarray:
 class NoiseBank:
     """The background-noise clips under a folder (searched recursively), decoded on first use.
 
-    Clips are read with :func:`seraug.audio.load_audio` (mono, resampled to 16 kHz) and their silent
-    edges (samples below :data:`seraug.audio.SILENCE_PEAK`) are cut: ESC-50 pads short sounds with
+    Clips are read with :func:`seraug.features.audio.load_audio` (mono, resampled to 16 kHz) and their silent
+    edges (samples below :data:`seraug.features.audio.SILENCE_PEAK`) are cut: ESC-50 pads short sounds with
     digital silence up to 5 s, and a segment of pure padding could not be scaled to any SNR.
 
     A clip shorter than the utterance (ESC clips are at most 5 s, EmoDB utterances up to 9 s) is
@@ -81,7 +81,7 @@ class NoiseBank:
     Raises:
         NoiseError: the folder is missing, it or a folder below cannot be listed (e.g. permission
             denied), it holds no audio file, or a file's header is unreadable (named). A file that
-            fails to decode later raises :class:`seraug.audio.AudioError`, also naming it.
+            fails to decode later raises :class:`seraug.features.audio.AudioError`, also naming it.
     """
 
     def __init__(self, folder: str | Path, loop: bool = True) -> None:

@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from seraug.audio import load_audio, write_wav
+from seraug.features.audio import load_audio, write_wav
 from seraug.augment.strategies import PLAN_COLUMNS
 from seraug.augment.transforms import Transform, default_transforms
 from seraug.errors import AugmentError
 
 Loader = Callable[[str], np.ndarray]
-"""Reads an audio path into a float32 16 kHz waveform (default :func:`seraug.audio.load_audio`)."""
+"""Reads an audio path into a float32 16 kHz waveform (default :func:`seraug.features.audio.load_audio`)."""
 
 
 def render_row(row: Mapping[str, Any], transforms: Mapping[str, Transform], load: Loader = load_audio) -> np.ndarray:

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from imblearn.under_sampling import RandomUnderSampler
 
-from seraug.audio import audio_length
+from seraug.features.audio import audio_length
 from seraug.augment.transforms import Transform, default_transforms
 from seraug.errors import AugmentError
 

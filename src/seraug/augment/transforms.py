@@ -10,7 +10,7 @@ augmentation plan can be drawn before any speech is decoded or any audio written
 - ``apply(audio, params) -> audio``: applies exactly those parameters, deterministically. The ranges
   play no part here, so a plan read back from CSV renders bit-identical audio.
 
-Audio is mono float32 at 16 kHz (:data:`seraug.audio.SAMPLE_RATE`), shape ``(n_samples,)``. Outputs
+Audio is mono float32 at 16 kHz (:data:`seraug.features.audio.SAMPLE_RATE`), shape ``(n_samples,)``. Outputs
 are not clipped: speech in EmoDB peaks at 1.0, so a mixed or stretched signal may exceed it slightly;
 `seraug augment` therefore writes float WAV (see :func:`seraug.augment.write_augmented`).
 
@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import audiomentations
 import numpy as np
 
-from seraug.audio import SAMPLE_RATE
+from seraug.features.audio import SAMPLE_RATE
 from seraug.augment.noise import NoiseBank, loud_starts
 from seraug.errors import AugmentError, NoiseError
 

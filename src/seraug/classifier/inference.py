@@ -12,7 +12,7 @@ import torch
 
 from seraug.classifier.vgg import VGG19
 from seraug.files import atomic_path
-from seraug.normalise import MinMaxScaler
+from seraug.features.normalise import MinMaxScaler
 from seraug.runtime import autocast, check_segments, resolve_device
 
 

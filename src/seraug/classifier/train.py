@@ -6,7 +6,7 @@ under ``torchrun``), build the model, then per epoch shuffle, take gradient step
 best weights, checkpoint, and stop when the validation UAR has not improved for ``patience`` epochs.
 
 Inputs are segments ``X`` float32 ``(N, 128, 128)`` already min-max normalised to [-1, 1] by the caller
-(:class:`seraug.normalise.MinMaxScaler` fitted on the training part) and labels ``y`` int64 ``(N,)``.
+(:class:`seraug.features.normalise.MinMaxScaler` fitted on the training part) and labels ``y`` int64 ``(N,)``.
 Validation is measured like the paper's test metric: segment probabilities voted per utterance, then
 UAR (:mod:`seraug.classifier.metrics`). The validation set comes from training speakers only; the
 caller builds it (:mod:`seraug.experiment.folds`).
@@ -54,8 +54,9 @@ from seraug.classifier.inference import as_input, load_model, predict_proba, sav
 from seraug.classifier.metrics import evaluate
 from seraug.classifier.vgg import VGG19
 from seraug.errors import ConfigError, DataError
-from seraug.files import atomic_path, check_same_run, data_fingerprint, read_or_set_aside
-from seraug.normalise import MinMaxScaler
+from seraug.checkpoint import Checkpoint
+from seraug.files import fingerprint
+from seraug.features.normalise import MinMaxScaler
 from seraug.runtime import (
     Distributed,
     autocast,
@@ -127,7 +128,7 @@ def _check_inputs(X_train, y_train, X_val, y_val, val_utterances, n_classes: int
     low, high = float(X_train.min()), float(X_train.max())
     if max(-low, high) > UNNORMALISED:
         raise DataError(f"X_train spans [{low:.1f}, {high:.1f}]: segments must be min-max normalised to [-1, 1] "
-                         "first (seraug.normalise.MinMaxScaler fitted on the training part)")
+                         "first (seraug.features.normalise.MinMaxScaler fitted on the training part)")
     return X_train, y_train, X_val, y_val, val_utterances
 
 
@@ -168,24 +169,6 @@ def _average_into(model: torch.nn.Module, averaged: AveragedModel, X: torch.Tens
         update_bn((as_input(X[start : start + batch_size], device) for start in range(0, len(X), batch_size)), model)
 
 
-def _load_checkpoint(path: Path | None, config: TrainConfig, fingerprint: str) -> dict | None:
-    """The saved state of this run (same config, same data), None if there is none.
-
-    Under the ``constant`` schedule ``epochs`` may differ (a run can be extended); under ``onecycle``
-    the schedule spans ``epochs``, so it must match too.
-    """
-    state = read_or_set_aside(path, lambda p: torch.load(p, map_location="cpu", weights_only=True)) if path else None
-    if state is None:
-        return None
-    check_same_run(path, state, config.to_dict(), fingerprint, free={"epochs"} if config.schedule == "constant" else ())
-    return state
-
-
-def _save_checkpoint(path: Path, state: dict) -> None:
-    with phase("checkpoints"), atomic_path(path) as tmp:  # an interrupted write never leaves a half checkpoint
-        torch.save(state, tmp)
-
-
 def fit(
     X_train: np.ndarray,
     y_train: np.ndarray,
@@ -224,12 +207,14 @@ def fit(
         X_train, y_train, X_val, y_val, val_utterances, n_classes, config.select)
     device, ddp = _setup_device(config)
     layout = torch.channels_last if config.channels_last else torch.contiguous_format
-    checkpoint = Path(checkpoint_dir) / "checkpoint.pt" if checkpoint_dir is not None else None
     weights = (np.ones(n_classes) if class_weight is None else np.asarray(class_weight, dtype=np.float64))
     if weights.shape != (n_classes,) or not (weights > 0).all():
         raise ConfigError(f"class_weight must be {n_classes} positive numbers, got {class_weight!r}")
-    fingerprint = (data_fingerprint(X_train, y_train, X_val, y_val, val_utterances,
-                                    *([weights] if class_weight is not None else [])) if checkpoint else "")
+    # Under the constant schedule `epochs` may differ on resume (a run extended); onecycle spans `epochs`.
+    checkpoint = Checkpoint(
+        Path(checkpoint_dir) / "checkpoint.pt", config.to_dict(),
+        fingerprint(X_train, y_train, X_val, y_val, val_utterances, *([weights] if class_weight is not None else [])),
+        free={"epochs"} if config.schedule == "constant" else ()) if checkpoint_dir is not None else None
 
     with contextlib.ExitStack() as scope:
         scope.enter_context(torch.random.fork_rng(devices=[device] if device.type == "cuda" else []))
@@ -254,7 +239,7 @@ def fit(
         averaged = AveragedModel(model, use_buffers=False) if config.average_epochs else None
         history: list[dict] = []
         best_epoch, best_uar, best_weights, stopped = 0, -1.0, {}, False
-        saved = _load_checkpoint(checkpoint, config, fingerprint)
+        saved = checkpoint.load() if checkpoint is not None else None
         if saved is not None:
             model.load_state_dict(saved["model"])
             if averaged is not None:
@@ -329,8 +314,8 @@ def fit(
             stopped = config.select == "best" and epoch + 1 - best_epoch >= config.patience
             bar.set_postfix(loss=f"{loss_sum_all / seen:.3f}", val_uar=f"{val_uar:.3f}", best=best_epoch)
             if checkpoint is not None and ddp.is_main:
-                _save_checkpoint(checkpoint, {
-                    "config": config.to_dict(), "fingerprint": fingerprint, "model": model.state_dict(),
+                checkpoint.save({
+                    "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
                     "average": averaged.state_dict() if averaged is not None else None,
                     "history": history, "best_epoch": best_epoch, "best_uar": best_uar,
@@ -350,7 +335,7 @@ def fit(
         best = best.to(device, memory_format=layout).eval()
         best.scaler = scaler
         if checkpoint is not None and ddp.is_main:
-            save_model(best, checkpoint.parent / "model.pt")
+            save_model(best, checkpoint.path.parent / "model.pt")
     return FitResult(best, history, best_epoch, best_uar, stopped and len(history) < config.epochs)
 
 

@@ -67,7 +67,7 @@ class VGG19(nn.Module):
 
     The constructor arguments are kept in ``self.config`` so a saved model can be rebuilt
     (see :func:`seraug.classifier.inference.load_model`); ``self.scaler`` is the
-    :class:`seraug.normalise.MinMaxScaler` its inputs need once it is trained (None before).
+    :class:`seraug.features.normalise.MinMaxScaler` its inputs need once it is trained (None before).
     """
 
     def __init__(

@@ -6,7 +6,7 @@
 ['utterance', 'path', 'speaker', 'label', 'code', 'session', 'corpus']
 
 Each loader is a small module with ``NAME``, ``DESCRIPTION`` and ``load(root)``; those whose authors
-publish a direct archive also have ``DOWNLOAD_URL`` and ``EXPECTED_FILES`` (see :mod:`seraug.download`).
+publish a direct archive also have ``DOWNLOAD_URL`` and ``EXPECTED_FILES`` (see :mod:`seraug.corpora.download`).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def load_manifest(
             ``iemocap``, ``csv``).
         root: the corpus folder (or the CSV file for ``csv``). ``None`` reads the corpus from the
             download cache (:func:`~seraug.corpora.base.cache_dir`), where ``seraug download`` (or
-            :func:`seraug.download.corpus_root`, which the commands call when ``--root`` is left out)
+            :func:`seraug.corpora.download.corpus_root`, which the commands call when ``--root`` is left out)
             puts the corpora that have a public archive (EmoDB, RAVDESS).
         classes: labels to keep, ``"all"`` for every label; ``None`` keeps the corpus's default
             selection (all labels, except IEMOCAP: the paper's four classes).

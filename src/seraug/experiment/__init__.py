@@ -27,7 +27,7 @@ import importlib
 
 _EXPORTS = {
     "STRATEGIES": "strategies", "Strategy": "strategies", "RETIRED": "strategies", "IMPROVED_GAN": "strategies",
-    "TrainingSet": "balancing", "training_set": "balancing", "write_examples": "balancing",
+    "TrainingSet": "balancing", "training_set": "balancing", "write_examples": "examples",
     "balance_function": "balancing",
     "DEPRECATED_PRESETS": "config", "GRID_FIELDS": "config", "PRESETS": "config", "ExperimentConfig": "config",
     "Preset": "config", "full_config": "config", "library_versions": "config", "settings_hash": "config",

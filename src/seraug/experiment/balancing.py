@@ -12,8 +12,6 @@ the GAN balances *segments* (the unit it generates), as in the paper.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -24,16 +22,16 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.class_weight import compute_class_weight
 
-from seraug.audio import load_audio, write_wav
+from seraug.features.audio import load_audio
 from seraug.augment import augment_waveforms, make_plan, undersample
 from seraug.augment.specaug import SpecAugment
 from seraug.errors import ConfigError
-from seraug.features import LogMelConfig, invert_log_mel, segments_from_waveforms
+from seraug.features.logmel import segments_from_waveforms
 from seraug.experiment.folds import simulate_imbalance
 from seraug.experiment.strategies import STRATEGIES
 from seraug.gan import GANOverSampler, generate
 from seraug.gan.recipes import RECIPES, Sizes
-from seraug.normalise import MinMaxScaler
+from seraug.features.normalise import MinMaxScaler
 from seraug.runtime import phase
 
 if TYPE_CHECKING:
@@ -60,6 +58,9 @@ class TrainingSet:
     """Per class, the weight of its segments in the classifier's loss (None: all 1)."""
     notes: dict | None = None
     """What the strategy drew that the cell should record (e.g. SpecAugment's settings and seed)."""
+    examples: dict[str, dict[int, np.ndarray]] | None = None
+    """A GAN strategy's segments to look at and listen to: ``{"real": ..., "generated": ...}``, each class index ->
+    one ``(128, 128)`` segment in the cell's normalised scale (:func:`seraug.experiment.examples.write_examples`)."""
 
     def info(self, labels: list[str]) -> dict:
         """What the cell records of its training set: utterance and segment counts, the scaler, the class
@@ -71,9 +72,9 @@ class TrainingSet:
             if self.class_weight is not None else {}) | (self.notes or {})
 
 
-BalanceFn = Callable[["Data", "Cell", pd.DataFrame, MinMaxScaler, "Path | None"],
-                     tuple[np.ndarray, np.ndarray, pd.Series]]
-"""``(data, cell, training manifest, scaler, work folder) -> (normalised X, y, utterances per label)``."""
+BalanceFn = Callable[["Data", "Cell", pd.DataFrame, MinMaxScaler, "Path | None"], tuple]
+"""``(data, cell, training manifest, scaler, work folder) -> (normalised X, y, utterances per label)``, and for a
+GAN strategy a fourth item, its examples (:attr:`TrainingSet.examples`)."""
 
 
 def _as_is(data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMaxScaler, work: Path | None):
@@ -150,7 +151,7 @@ def _gan(recipe: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMa
     ``recipe`` (:data:`seraug.gan.recipes.RECIPES`) at the preset's size.
 
     ``work``: a folder for the GAN's checkpoints, so an interrupted cell resumes its GAN training.
-    The run's first cell of each GAN strategy also writes its examples (:func:`write_examples`).
+    Also returns per class one real training segment and one generated (:attr:`TrainingSet.examples`).
     """
     X, y, counts = _as_is(data, cell, train, scaler, work)
     sizes = data.config.sizes
@@ -158,13 +159,12 @@ def _gan(recipe: str, data: Data, cell: Cell, train: pd.DataFrame, scaler: MinMa
     sampler = GANOverSampler(config=config, random_state=cell.seed, device=data.config.device,
                              out_dir=work / "gan" if work else None, features=data.feature_config)
     X_out, y_out = sampler.fit_resample(X, y)
-    examples = Path(data.config.out) / "examples"
-    if not (examples / cell.strategy).exists():
-        with phase("examples"):
-            fake = {k: sampler.scaler_.inverse_transform(generate(sampler.model_, k, 1, seed=cell.seed))
-                    for k in sorted(set(y.tolist()))}
-            write_examples(examples, cell.strategy, X, y, fake, scaler, data.labels, data.feature_config)
-    return X_out, y_out, counts
+    rng = np.random.default_rng(0)
+    classes = sorted(set(y.tolist()))
+    examples = {"real": {k: X[rng.choice(np.flatnonzero(y == k))] for k in classes},
+                "generated": {k: sampler.scaler_.inverse_transform(generate(sampler.model_, k, 1, seed=cell.seed))[0]
+                              for k in classes}}
+    return X_out, y_out, counts, examples
 
 
 def balance_function(strategy: str) -> BalanceFn:
@@ -188,39 +188,9 @@ def training_set(data: Data, cell: Cell, fold, work: Path | None = None) -> Trai
         train = simulate_imbalance(train, cell.scenario.removeprefix("reduce-"), data.config.reduce_fraction,
                                    cell.seed)
     scaler = MinMaxScaler().fit(data.real(train.index)[0])
-    X, y, utterances = balance_function(cell.strategy)(data, cell, train, scaler, work)
+    X, y, utterances, *examples = balance_function(cell.strategy)(data, cell, train, scaler, work)
     weights = (compute_class_weight("balanced", classes=np.arange(len(data.labels)), y=y)
                if STRATEGIES[cell.strategy].weighted_loss else None)
     notes = {"specaug": asdict(SPECAUG) | {"seed": [cell.seed, 2]}} if cell.strategy == "specaug" else None
-    return TrainingSet(X, y, scaler, {label: int(n) for label, n in utterances.items()}, weights, notes)
-
-
-def write_examples(folder: Path, strategy: str, X_real: np.ndarray, y_real: np.ndarray, fake: dict[int, np.ndarray],
-                   scaler: MinMaxScaler, labels: list[str], features: LogMelConfig) -> None:
-    """Examples to look at and listen to: per class one real training segment and one generated.
-
-    Writes ``folder/real/<class>.wav`` (once per run), ``folder/<strategy>/<class>.wav`` and
-    ``folder/<strategy>/grid.png`` (real beside generated). Both kinds go through the same inversion
-    (normalisation undone, dB to power, mel to linear, Griffin-Lim), so they differ only by what the
-    GAN made, not by the vocoder. ``fake``: class index -> ``(1, 128, 128)`` segment in the cell's
-    normalised scale.
-    """
-    from seraug.gan.render import spectrogram_grid
-
-    rng = np.random.default_rng(0)
-    real = {k: X_real[rng.choice(np.flatnonzero(y_real == k), 1)] for k in fake}
-    for kind, segments in (("real", real), (strategy, fake)):
-        if kind == "real" and (folder / "real").exists():
-            continue
-        tmp = folder / f".{kind}.{os.getpid()}.tmp"  # written aside, then renamed: the folder appears complete
-        shutil.rmtree(tmp, ignore_errors=True)
-        for k, segment in segments.items():
-            write_wav(tmp / f"{labels[k]}.wav", invert_log_mel(scaler.inverse_transform(segment[0]), features))
-        if kind != "real":
-            spectrogram_grid(tmp / "grid.png", {"real": {labels[k]: real[k] for k in real},
-                                                kind: {labels[k]: fake[k] for k in fake}},
-                             title=f"one real and one {kind} segment per class", features=features)
-        try:
-            os.rename(tmp, folder / kind)
-        except OSError:  # another cell (another process, a Ray task) wrote this kind first: keep its
-            shutil.rmtree(tmp, ignore_errors=True)
+    return TrainingSet(X, y, scaler, {label: int(n) for label, n in utterances.items()}, weights, notes,
+                       examples[0] if examples else None)

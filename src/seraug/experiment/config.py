@@ -3,7 +3,6 @@ that its results depend on (:func:`full_config`, :func:`settings_hash`), as writ
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import platform
@@ -18,7 +17,8 @@ from seraug.augment import strategy_name
 from seraug.classifier import TrainConfig
 from seraug.errors import ConfigError
 from seraug.experiment.strategies import IMPROVED_GAN, RETIRED, STRATEGIES
-from seraug.features import LogMelConfig
+from seraug.features.logmel import LogMelConfig
+from seraug.files import fingerprint
 from seraug.experiment.folds import SCHEMES as FOLD_SCHEMES
 from seraug.classifier.recipes import CLASSIFIER_PRESETS
 from seraug.gan.config import GANConfig, hash_form
@@ -212,7 +212,7 @@ def settings_hash(config: dict) -> str:
     if isinstance(kept.get("sizes"), dict):
         kept["sizes"] = {name: hash_form(value) if name in GAN_SIZE_FIELDS and isinstance(value, dict) else value
                          for name, value in kept["sizes"].items()}
-    return hashlib.blake2b(json.dumps(kept, sort_keys=True).encode(), digest_size=8).hexdigest()
+    return fingerprint(kept, size=8)
 
 
 def train_config(config: ExperimentConfig, seed: int) -> TrainConfig:

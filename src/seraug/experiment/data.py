@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +14,12 @@ import pandas as pd
 
 from seraug.augment import default_transforms
 from seraug.corpora import load_manifest
-from seraug.download import corpus_root
+from seraug.corpora.download import corpus_root
 from seraug.errors import ConfigError
 from seraug.experiment.config import ExperimentConfig
-from seraug.feature_store import extract_features
-from seraug.features import LogMelConfig
+from seraug.features.store import extract_features
+from seraug.files import fingerprint
+from seraug.features.logmel import LogMelConfig
 from seraug.experiment.folds import Fold, make_folds, missing_classes
 
 
@@ -86,7 +86,7 @@ class Data:
     def fingerprint(self) -> str:
         """Hash of the corpus as the run sees it (utterances, speakers, labels, sessions), wherever it lies."""
         table = self.manifest[["utterance", "speaker", "label", "session", "corpus"]].to_csv(index=False)
-        return hashlib.blake2b(table.encode(), digest_size=8).hexdigest()
+        return fingerprint(table, size=8)
 
     def scenarios(self) -> list[str]:
         if self.config.protocol == "table3":

@@ -28,7 +28,9 @@ from seraug.errors import ConfigError
 from seraug.experiment.balancing import TrainingSet, training_set
 from seraug.experiment.config import GRID_FIELDS, ExperimentConfig, full_config, settings_hash, train_config
 from seraug.experiment.data import Cell, Data
-from seraug.files import Claim, atomic_path, read_json, read_or_set_aside
+from seraug.features.normalise import MinMaxScaler
+from seraug.files import Claim, atomic_path, check_same_run, read_json, read_or_set_aside
+from seraug.experiment.examples import write_examples
 from seraug.experiment.folds import Fold
 from seraug.experiment.report import write_report
 from seraug.experiment.reuse import reuse
@@ -41,7 +43,8 @@ EXECUTORS = ("local", "ray")
 
 def run_cell(data: Data, cell: Cell, work: Path | None = None) -> dict:
     """Balance, train, test one cell; returns its result (metrics at the utterance level, and ``phases``: the
-    seconds of each phase of this process's work on it, :func:`seraug.runtime.phase`).
+    seconds of each phase of this process's work on it, :func:`seraug.runtime.phase`; for a GAN strategy
+    ``examples``, segments for the run to write, :func:`seraug.experiment.examples.write_examples`).
 
     ``work``: a folder for the cell's GAN and classifier checkpoints; a cell interrupted midway and run
     again with the same folder continues its training from the last finished epoch.
@@ -61,7 +64,7 @@ def run_cell(data: Data, cell: Cell, work: Path | None = None) -> dict:
         metrics = evaluate(predict_proba(result.model, train.scaler.transform(X_test)), y_test, utt_test)
     return {"cell": cell.id, **asdict(cell), "labels": data.labels, **metrics, **train.info(data.labels),
             "best_epoch": result.best_epoch, "history": result.history, "seconds": round(time.time() - start, 1),
-            "phases": take_phases()}
+            "phases": take_phases()} | ({"examples": train.examples} if train.examples else {})
 
 
 def _shared_training_set(data: Data, cell: Cell, fold: Fold, work: Path | None) -> TrainingSet:
@@ -100,11 +103,7 @@ def _check_same_settings(out: Path, config: dict) -> None:
     if not path.exists() or settings_hash(read_json(path)) == settings_hash(config):
         return
     if any((out / "cells").glob("*.json")):
-        before = read_json(path)
-        changed = sorted(k for k in (before.keys() | config.keys()) - set(GRID_FIELDS)
-                         if before.get(k) != config.get(k))
-        raise ConfigError(f"{out}: holds a run with other settings ({', '.join(changed)} differ); "
-                         f"use another --out, or the same settings to resume")
+        check_same_run(out, "a run", read_json(path), config, free=GRID_FIELDS)
     shutil.rmtree(out / "work", ignore_errors=True)
 
 
@@ -240,8 +239,12 @@ def run_experiment(config: ExperimentConfig, progress: bool = True, executor: st
         if result is None:
             busy.append(cell.id)
             continue
+        examples = result.pop("examples", None)
         if writer:
             _write_json(cell.path(out), {"settings": settings_hash(settings), "machine": settings["machine"]} | result)
+            if examples is not None:
+                write_examples(out / "examples", cell.strategy, examples, MinMaxScaler.from_dict(result["scaler"]),
+                               data.labels, data.feature_config)
             shutil.rmtree(out / "work" / cell.path(out).stem, ignore_errors=True)
         if show:
             bar.write(f"{cell.id}: UAR {100 * result['uar']:.1f}, F-score {100 * result['f_score']:.1f} "

@@ -21,12 +21,12 @@ import numpy as np
 import torch
 
 from seraug.errors import ConfigError
-from seraug.features import LogMelConfig
+from seraug.features.logmel import LogMelConfig
 from seraug.files import atomic_path
 from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.models import IMAGE_SIZE, ConvEncoder, Generator, build
-from seraug.normalise import MinMaxScaler
+from seraug.features.normalise import MinMaxScaler
 from seraug.runtime import resolve_device
 
 

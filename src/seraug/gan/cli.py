@@ -149,11 +149,11 @@ def _report_arguments(args: argparse.Namespace) -> dict:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seraug.feature_store import load_features
+    from seraug.features.store import load_features
     from seraug.gan.assess import assess
     from seraug.gan.recipes import recipe_config
     from seraug.gan.train import train_gan
-    from seraug.normalise import MinMaxScaler
+    from seraug.features.normalise import MinMaxScaler
     from seraug.runtime import resolve_device
 
     overrides = {f.name: getattr(args, f.name) for f in fields(GANConfig) if getattr(args, f.name) is not None}
@@ -204,7 +204,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _report_command(args: argparse.Namespace) -> int:
-    from seraug.feature_store import load_features
+    from seraug.features.store import load_features
     from seraug.gan.assess import assess, hold_out
     from seraug.gan.bundle import GANModel
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from seraug.audio import write_wav
+from seraug.features.audio import write_wav
 from seraug.errors import ConfigError
-from seraug.features import LogMelConfig, invert_log_mel
+from seraug.features.logmel import LogMelConfig, invert_log_mel
 from seraug.gan.bundle import GANModel, generate
 
 

@@ -12,13 +12,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from seraug.errors import DataError
-from seraug.features import LogMelConfig
+from seraug.features.logmel import LogMelConfig
 from seraug.gan.bundle import GANModel, generate
 from seraug.gan.config import GANConfig
 from seraug.gan.recipes import IMPROVED, recipe_config
 from seraug.gan.models import IMAGE_SIZE
 from seraug.gan.train import train_gan
-from seraug.normalise import MinMaxScaler
+from seraug.features.normalise import MinMaxScaler
 from seraug.runtime import phase
 
 
@@ -30,7 +30,7 @@ class GANOverSampler(BaseEstimator):
     nothing. The GAN works in [-1, 1]: a given ``model`` that stores a scaler (every model trained by
     this sampler or by ``seraug gan train``) maps its samples back to ``X``'s units with that scaler, so
     ``X`` must be in the units it was trained on (e.g. dB). Otherwise a
-    :class:`~seraug.normalise.MinMaxScaler` is fitted on ``X``, the GAN is trained on (or, for a given
+    :class:`~seraug.features.normalise.MinMaxScaler` is fitted on ``X``, the GAN is trained on (or, for a given
     model without a scaler, samples are drawn in) that normalised space, and generated rows are mapped
     back with it, so they come out in ``X``'s units (dB for raw segments; [-1, 1] again if ``X`` was
     already normalised).

@@ -20,8 +20,10 @@ recomputed exactly (:func:`recalibrate_batch_norm`): the encoder's on the traini
 its codes are taken, G's on class codes after step (b) and after every fine-tuning epoch.
 
 Checkpoints: after every epoch the whole state (networks, optimisers, class Gaussians, loss history,
-phase and epoch) is written atomically to ``out_dir/checkpoint.pt``; calling :func:`train_gan` again
-with the same data and config resumes after the last finished epoch. Each epoch's randomness (batch
+phase and epoch) is written atomically to ``out_dir/checkpoint.pt`` (:class:`seraug.checkpoint.Checkpoint`);
+calling :func:`train_gan` again with the same data and config resumes after the last finished epoch (with
+more ``gan_epochs``, fine-tuning goes on). ``train_gan(autoencoder=FOLDER)`` starts fine-tuning from another
+run's finished autoencoder, for comparing fine-tuning settings on one autoencoder. Each epoch's randomness (batch
 order, dropout, conditioning classes, codes) is seeded from ``(seed, phase, epoch, recoveries)``, so a
 resumed run gives the same numbers as an uninterrupted one on the CPU.
 
@@ -45,7 +47,6 @@ CUDA also cuDNN autotuning (``cudnn.benchmark``, for the duration of the call).
 from __future__ import annotations
 
 import contextlib
-import io
 import math
 import time
 import warnings
@@ -60,8 +61,9 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from seraug.errors import ConfigError, DataError, TrainingDivergedError
-from seraug.features import LogMelConfig
-from seraug.files import atomic_path, check_same_run, data_fingerprint, read_or_set_aside
+from seraug.features.logmel import LogMelConfig
+from seraug.checkpoint import Checkpoint
+from seraug.files import fingerprint
 from seraug.gan.bundle import GANModel, sample_images
 from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
@@ -69,10 +71,13 @@ from seraug.gan.logger import LossLog
 from seraug.gan.models import ConvEncoder, Generator, build
 from seraug.gan.diversity import mean_pairwise_distance
 from seraug.gan.steps import Profile, ReconstructionLoss, autoencoder_step, gan_step, recalibrate_batch_norm, texture_loss
-from seraug.normalise import MinMaxScaler
+from seraug.features.normalise import MinMaxScaler
 from seraug.runtime import autocast, bf16_available, check_labels, check_segments, epoch_seed, phase, resolve_device
 
 PHASES = ("ae", "gan")
+FINE_TUNING = ("gan_lr", "g_ema", "gan_epochs", "max_recoveries")
+"""The settings that act only in step (c): a run may take its autoencoder from a run that differs in them
+(``train_gan(autoencoder=...)``), and resume its own checkpoint with more ``gan_epochs``."""
 DIVERSITY_SAMPLES = 16
 """Segments per class generated after every fine-tuning epoch to watch for mode collapse."""
 CALIBRATION_CODES = 256
@@ -108,10 +113,12 @@ def _adam(params, lr: float, config: GANConfig) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2))
 
 
-def _read_checkpoint(path: Path) -> tuple[bytes, dict]:
-    """A GAN checkpoint's bytes (kept as the last good state) and its decoded state."""
-    blob = path.read_bytes()
-    return blob, torch.load(io.BytesIO(blob), map_location="cpu", weights_only=False)
+def _comparable(config: dict) -> dict:
+    """A recorded GAN config (of any version: migrated, a field it lacks at its default) as today's, with its
+    variant's name: the form two runs' configs are compared in."""
+    config = dict(config)
+    variant = config.pop("variant", "")
+    return asdict(GANConfig.from_dict(config)) | {"variant": variant}
 
 class _Run:
     """The mutable state of one training run: networks, optimisers, phase, epoch, history."""
@@ -122,7 +129,10 @@ class _Run:
         self.class_names, self.n_classes = class_names, len(class_names)
         self.amp = config.amp and bf16_available(device)
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-        self.fingerprint = data_fingerprint(X, y) if out_dir else ""  # only a checkpoint on disk is checked
+        self.checkpoint = Checkpoint(out_dir / "checkpoint.pt" if out_dir else None,
+                                     config.to_dict() | {"variant": variant.name},
+                                     fingerprint(X, y),
+                                     free={"gan_epochs"}, same_form=_comparable, weights_only=False)
         self.data = torch.from_numpy(X).unsqueeze(1).to(device, memory_format=self.memory_format)
         self.labels = torch.from_numpy(y).to(device)
         torch.manual_seed(config.seed)  # weight initialisation
@@ -144,7 +154,6 @@ class _Run:
         self.gaussians: ClassGaussians | None = None
         self.real_diversity = [mean_pairwise_distance(X[y == k], config.seed) for k in range(self.n_classes)]
         self.watched: list[bool] = []  # per class: checked for mode collapse in fine-tuning
-        self.last_good: bytes | None = None
         self.progress = progress
         self.losses = LossLog(out_dir, progress)  # losses.csv, TensorBoard, events on the console
 
@@ -278,12 +287,12 @@ class _Run:
     def recover(self, why: str) -> None:
         where = f"{self.phase} epoch {self.epoch + 1}"
         if self.recoveries >= self.config.max_recoveries:
-            kept = f"; the last good checkpoint is kept in {self.out_dir / 'checkpoint.pt'}" if self.out_dir else ""
+            kept = f"; the last good checkpoint is kept in {self.checkpoint.path}" if self.out_dir else ""
             raise TrainingDivergedError(
                 f"training diverged in {where}: {why}. Gave up after {self.recoveries} recoveries "
                 f"(max_recoveries={self.config.max_recoveries}){kept}. Try a lower learning rate.")
         recoveries, lr_scale = self.recoveries + 1, self.lr_scale / 2
-        self.restore(self.last_good)
+        self.restore(self.checkpoint.last_good_state(self.device))
         self.recoveries, self.lr_scale = recoveries, lr_scale
         for optimizer in (self.opt_ae, self.opt_g, self.opt_d):
             for group in optimizer.param_groups if optimizer else ():
@@ -301,7 +310,7 @@ class _Run:
     def state(self) -> dict:
         optimizers = {"opt_ae": self.opt_ae, "opt_g": self.opt_g, "opt_d": self.opt_d}
         return {
-            "config": self.config.to_dict() | {"variant": self.variant.name}, "fingerprint": self.fingerprint, "phase": self.phase, "epoch": self.epoch,
+            "phase": self.phase, "epoch": self.epoch,
             "recoveries": self.recoveries, "lr_scale": self.lr_scale, "history": self.losses.rows,
             "gaussians": self.gaussians.to_dict() if self.gaussians else None, "watched": self.watched,
             "encoder": self.encoder.state_dict() if self.phase == "ae" else None,
@@ -311,17 +320,10 @@ class _Run:
         }
 
     def save(self) -> None:
-        """Serialise the state once: kept in memory as the last good state and written atomically."""
-        with phase("checkpoints"):
-            buffer = io.BytesIO()
-            torch.save(self.state(), buffer)
-            self.last_good = buffer.getvalue()
-            if self.out_dir:
-                with atomic_path(self.out_dir / "checkpoint.pt") as tmp:
-                    tmp.write_bytes(self.last_good)
+        """The state as the last good one, on disk with ``out_dir`` (:class:`seraug.checkpoint.Checkpoint`)."""
+        self.checkpoint.save(self.state())
 
-    def restore(self, blob: bytes) -> None:
-        s = torch.load(io.BytesIO(blob), map_location=self.device, weights_only=False)
+    def restore(self, s: dict) -> None:
         self.phase, self.epoch, self.recoveries, self.lr_scale = s["phase"], s["epoch"], s["recoveries"], s["lr_scale"]
         self.losses.rows, self.watched = s["history"], s["watched"]
         self.gaussians = ClassGaussians.from_dict(s["gaussians"]) if s["gaussians"] else None
@@ -338,20 +340,28 @@ class _Run:
                 getattr(self, name).load_state_dict(s[name])
 
     def resume(self) -> bool:
-        """Load ``out_dir/checkpoint.pt`` if there is one; ValueError if it belongs to another run."""
-        path = self.out_dir / "checkpoint.pt" if self.out_dir else None
-        read = read_or_set_aside(path, _read_checkpoint) if path else None
-        if read is None:
-            return False
-        blob, saved = read
-        # a checkpoint of an older version: read as today's config (migrated, a field it lacks at its default)
-        theirs = dict(saved.get("config", {}))
-        variant = theirs.pop("variant", "")
-        check_same_run(path, {**saved, "config": asdict(GANConfig.from_dict(theirs)) | {"variant": variant}},
-                       asdict(self.config) | {"variant": self.variant.name}, self.fingerprint)
-        self.restore(blob)
-        self.last_good = blob
-        return True
+        """Load ``out_dir/checkpoint.pt`` if there is one; ConfigError if it belongs to another run."""
+        saved = self.checkpoint.load(self.device)
+        if saved is not None and saved["phase"] == "gan" and saved["epoch"] > self.config.gan_epochs:
+            raise ConfigError(f"{self.checkpoint.path}: holds {saved['epoch']} fine-tuning epochs, more than "
+                              f"gan_epochs={self.config.gan_epochs}; use another folder, or more epochs")
+        if saved is not None:
+            self.restore(saved)
+        return saved is not None
+
+    def adopt_autoencoder(self, folder: Path) -> None:
+        """Steps (a) and (b) from the checkpoint in ``folder``, of a run on the same data whose settings differ
+        at most in :data:`FINE_TUNING` and whose autoencoder has finished; fine-tuning then starts afresh
+        under this run's settings (its optimisers and G's moving average new)."""
+        path = Path(folder) / "checkpoint.pt"
+        donor = Checkpoint(path, self.checkpoint.config, self.checkpoint.fingerprint, free=FINE_TUNING,
+                           same_form=_comparable, weights_only=False).load(self.device)
+        if donor is None:
+            raise ConfigError(f"{folder}: no checkpoint.pt to take the autoencoder from")
+        if (donor["phase"], donor["epoch"]) not in (("gan", 0), ("ae", self.config.ae_epochs)):
+            raise ConfigError(f"{path}: its autoencoder has not finished ({donor['phase']} epoch {donor['epoch']}); "
+                              "train it to the end of step (a) first (gan_epochs=0)")
+        self.restore({**donor, "opt_g": None, "opt_d": None, "generator_ema": None})
 
     def log(self, row: dict) -> None:
         self.losses.add(row, step=self.epoch + (self.config.ae_epochs if self.phase == "gan" else 0))
@@ -366,7 +376,7 @@ def _validate(X: np.ndarray, y: np.ndarray, n_classes: int) -> tuple[np.ndarray,
     if len(X) < 2:
         raise DataError(f"need at least 2 training segments, got {len(X)}")
     if X.min() < -1.001 or X.max() > 1.001:
-        raise DataError(f"X must be min-max normalised into [-1, 1] (seraug.normalise.MinMaxScaler); "
+        raise DataError(f"X must be min-max normalised into [-1, 1] (seraug.features.normalise.MinMaxScaler); "
                          f"got values in [{X.min():.3g}, {X.max():.3g}]")
     missing = np.flatnonzero(np.bincount(y, minlength=n_classes) == 0)
     if len(missing):
@@ -390,6 +400,7 @@ def train_gan(
     speakers: list[str] | None = None,
     progress: bool = True,
     variant: Variant = Variant(),
+    autoencoder: str | Path | None = None,
 ) -> GANModel:
     """Train the GAN of ``config.arch`` on normalised segments, in the paper's three steps.
 
@@ -407,6 +418,10 @@ def train_gan(
         variant: research hooks (:class:`Variant`; ``benchmarks/gan_variants.py``); a variant's model is kept in
             memory and in ``out_dir``'s checkpoint, but :meth:`GANModel.load` rebuilds only the recipes' networks.
         progress: show a progress bar over epochs.
+        autoencoder: a model folder (``out_dir`` of another run on the same data, trained with ``gan_epochs=0``)
+            whose autoencoder and class Gaussians to start fine-tuning from instead of training them; its
+            settings may differ from ``config`` only in :data:`FINE_TUNING`. Ignored when ``out_dir`` holds a
+            checkpoint of this run (that is resumed).
 
     Returns:
         The trained :class:`GANModel` (networks in eval mode, on ``device``).
@@ -430,6 +445,8 @@ def train_gan(
         total = config.ae_epochs + config.gan_epochs
         try:
             if not run.resume():
+                if autoencoder is not None:
+                    run.adopt_autoencoder(Path(autoencoder))
                 run.save()  # the fresh start is the first "last good" state
             with tqdm(total=total, desc=f"gan ({config.arch})", unit="epoch", disable=not progress) as bar:
                 def show() -> None:

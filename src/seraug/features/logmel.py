@@ -1,4 +1,4 @@
-"""Log-mel spectrogram segments as in the paper (the on-disk store of them: :mod:`seraug.feature_store`).
+"""Log-mel spectrogram segments as in the paper (the on-disk store of them: :mod:`seraug.features.store`).
 
 The paper's front end (Section 3.2): 16 kHz audio, 50 ms Hann window with 50% overlap (25 ms hop,
 ``n_fft = 800``, ``hop_length = 400``), power spectrum, 128 mel bands, log scale, cut into segments of

@@ -10,7 +10,6 @@ of the manifest and files, so a changed corpus is recomputed). Files are decoded
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -21,10 +20,10 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from seraug.audio import AudioError, load_audio
+from seraug.features.audio import AudioError, load_audio
 from seraug.errors import DataError
-from seraug.features import SEGMENT_COLUMNS, LogMelConfig, segments_from_waveforms
-from seraug.files import atomic_path, read_json, read_or_set_aside
+from seraug.features.logmel import SEGMENT_COLUMNS, LogMelConfig, segments_from_waveforms
+from seraug.files import atomic_path, fingerprint, read_json, read_or_set_aside
 from seraug.runtime import resolve_device
 
 
@@ -46,11 +45,11 @@ def load_many(paths: Sequence[str], sample_rate: int) -> list[np.ndarray | Audio
 def _fingerprint(manifest: pd.DataFrame, config: LogMelConfig) -> str:
     """Hash of the config, every manifest column that reaches ``segments.csv``, and each file's path,
     size and modification time."""
-    h = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode())
+    files = []
     for row in manifest[["path", *SEGMENT_COLUMNS[:-1]]].itertuples(index=False):
         stat = os.stat(row.path) if os.path.exists(row.path) else None
-        h.update(repr((tuple(row), stat and (stat.st_size, stat.st_mtime_ns))).encode())
-    return h.hexdigest()
+        files.append(repr((tuple(row), stat and (stat.st_size, stat.st_mtime_ns))))
+    return fingerprint(config.to_dict(), *files)
 
 
 def compute_segments(
