@@ -45,7 +45,7 @@ from seraug.corpora import load_manifest  # noqa: E402
 from seraug.experiment.folds import make_folds  # noqa: E402
 from seraug.features.store import extract_features  # noqa: E402
 from seraug.gan import GANConfig, generate, quality_report, real_and_generated, spectrogram_grid, train_gan  # noqa: E402
-from seraug.gan.quality import bars_text, summary_row  # noqa: E402
+from seraug.gan.measures import bars_text, summary_row  # noqa: E402
 from seraug.gan.recipes import recipe_config  # noqa: E402
 from seraug.gan.train import Variant  # noqa: E402
 from seraug.features.normalise import MinMaxScaler  # noqa: E402
@@ -112,7 +112,7 @@ def fold_data(data: Path, fold_name: str, out: Path):
 
 
 def summary(report: dict, seconds: float, model, X: np.ndarray, drawn: dict | None = None) -> dict:
-    """One table row: every measure of :data:`seraug.gan.quality.MEASURES` (class means), the pitch statistics of
+    """One table row: every measure of :data:`seraug.gan.measures.MEASURES` (class means), the pitch statistics of
     32 of ``model``'s segments per class (drawn as ``drawn`` says) over those of the real ``X`` (the source-filter
     research's own measure), how far generated segments lie beside held-out real ones, and the verdict."""
     classes = report["classes"].values()

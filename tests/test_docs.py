@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from seraug.experiment.report import README_BLOCK, paired_comparison, readme_table, results_page, summarise
-from seraug.gan.quality import MEASURES
+from seraug.experiment.report import summarise
+from seraug.experiment.results import README_BLOCK, readme_table, results_page
+from seraug.experiment.statistics import paired_comparison
+from seraug.gan.measures import MEASURES
 
 ROOT = Path(__file__).parents[1]
 TABLE2 = ROOT / "docs" / "runs" / "emodb-table2"

@@ -18,7 +18,8 @@ from seraug.cli import main
 from seraug.classifier import TrainConfig
 from seraug.experiment import ExperimentConfig, Preset, run_experiment
 from seraug.gan import GANConfig
-from seraug.experiment.report import write_report, write_results
+from seraug.experiment.report import write_report
+from seraug.experiment.results import write_results
 
 TINY = Preset(TrainConfig(width=1 / 32, epochs=1, patience=1, batch_size=64),
               GANConfig(width=1 / 32, ae_epochs=1, gan_epochs=1), max_folds=2)

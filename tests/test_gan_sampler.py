@@ -12,7 +12,8 @@ import seraug.gan.sampler as sampler_module
 from seraug.gan import GANConfig, GANOverSampler, format_report, quality_report
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.diversity import mean_pairwise_distance
-from seraug.gan.quality import MEASURES, band_statistics, frechet_distance, striation_energy, summary_row
+from seraug.gan.measures import MEASURES, summary_row
+from seraug.gan.quality import band_statistics, frechet_distance, striation_energy
 
 COUNTS = {"anger": 10, "neutral": 6, "sadness": 4}
 

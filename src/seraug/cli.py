@@ -66,7 +66,7 @@ def _features(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from seraug.experiment.report import readme_table, rewrite_block, write_results
+    from seraug.experiment.results import readme_table, rewrite_block, write_results
 
     write_results(args.runs, args.out)
     print(f"wrote {args.out}")

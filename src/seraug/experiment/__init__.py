@@ -17,8 +17,9 @@ depend on the seed, so every strategy is compared with ``imbalanced`` on the sam
 Modules: ``strategies`` (every strategy by name, torch-free), ``config`` (presets, options, the settings
 results depend on), ``data`` (the corpus, folds and grid of cells), ``folds`` (speaker-independent folds and
 Table 2's removal), ``balancing`` (the function behind each strategy), ``run`` (a cell, a grid, the executors),
-``report`` and ``report_page`` (a run's tables, figures and page, and ``seraug results``), ``cli`` (the
-command line). Names are imported on first use, so checking a strategy name does not import torch.
+``reuse`` (cells copied instead of trained again), ``statistics`` (means, paired comparisons, verdicts),
+``report``, ``report_page`` and ``examples`` (a run's tables, figures, page and examples), ``results`` (pages
+across runs: ``seraug results``), ``cli`` (the command line). Names are imported on first use, so checking a strategy name does not import torch.
 """
 
 from __future__ import annotations

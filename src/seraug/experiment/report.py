@@ -31,15 +31,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy.stats import binomtest, t, wilcoxon  # noqa: E402
 
 from seraug.errors import ConfigError
 from seraug.files import read_json, read_or_set_aside  # noqa: E402
 from seraug.experiment.report_page import write_page  # noqa: E402
-from seraug.experiment.strategies import IMPROVED_GAN, RETIRED  # noqa: E402
-
-METRICS = ("uar", "f_score", "accuracy")
-
+from seraug.experiment.statistics import (  # noqa: E402
+    METRICS,
+    head_to_head,
+    paired_comparison,
+    paired_differences,
+    reduced_recall,
+    summary_numbers,
+    summary_table,
+    verdicts,
+)
+from seraug.experiment.strategies import RETIRED  # noqa: E402
 
 def shown_name(strategy: str) -> str:
     """A strategy's name in the tables: a retired one (:data:`seraug.experiment.strategies.RETIRED`) marked so."""
@@ -52,112 +58,6 @@ def load_cells(out: Path) -> list[dict]:
     if not cells:
         raise FileNotFoundError(f"{out}: no finished cells in {out / 'cells'}")
     return cells
-
-
-def _table_columns(results: pd.DataFrame, protocol: str, metric: str = "uar") -> dict[str, pd.DataFrame]:
-    """The cells behind each column of the paper's table: ``{column: rows with strategy and value}``.
-
-    Table 2: one column per reduced class (its UAR) and ``average`` (per fold and seed, the mean UAR
-    over the reduced classes). Table 3: ``UAR`` and ``F-score``.
-    """
-    if protocol == "table2":
-        columns = {scenario.removeprefix("reduce-"): group[["strategy", metric]].rename(columns={metric: "value"})
-                   for scenario, group in results.groupby("scenario")}
-        per_run = results.groupby(["strategy", "fold", "seed"], as_index=False)[metric].mean()
-        columns["average"] = per_run[["strategy", metric]].rename(columns={metric: "value"})
-        return columns
-    return {"UAR": results[["strategy", "uar"]].rename(columns={"uar": "value"}),
-            "F-score": results[["strategy", "f_score"]].rename(columns={"f_score": "value"})}
-
-
-def summary_numbers(results: pd.DataFrame, protocol: str, order: list[str], metric: str = "uar") -> pd.DataFrame:
-    """Per strategy (rows in ``order``) and table column: ``<column>_mean`` and ``<column>_std``
-    (percent, std with ddof 0) and ``<column>_n`` (cells behind the mean). Table 2's columns hold ``metric``
-    (UAR, or ``reduced_recall``)."""
-    parts = []
-    for column, rows in _table_columns(results, protocol, metric).items():
-        stats = rows.groupby("strategy")["value"].agg(["mean", lambda v: v.std(ddof=0), "size"])
-        stats.columns = [f"{column}_mean", f"{column}_std", f"{column}_n"]
-        stats[[f"{column}_mean", f"{column}_std"]] *= 100
-        parts.append(stats)
-    return pd.concat(parts, axis=1).reindex(order)
-
-
-def summary_table(numbers: pd.DataFrame) -> pd.DataFrame:
-    """The paper's table from :func:`summary_numbers`: one ``mean ± std`` (percent) column per table
-    column, and ``folds x seeds``, the cells behind each row."""
-    columns = [c.removesuffix("_mean") for c in numbers.columns if c.endswith("_mean")]
-    table = pd.DataFrame({c: [f"{m:.1f} ± {s:.1f}" if pd.notna(m) else np.nan
-                              for m, s in zip(numbers[f"{c}_mean"], numbers[f"{c}_std"])]
-                          for c in columns}, index=numbers.index)
-    return table.assign(**{"folds x seeds": numbers[f"{columns[-1]}_n"]})
-
-
-def _metric(results: pd.DataFrame, strategy: str, metric: str = "uar") -> pd.Series:
-    """``strategy``'s ``metric`` (a fraction) indexed by scenario, fold and seed."""
-    return results[results["strategy"] == strategy].set_index(["scenario", "fold", "seed"])[metric]
-
-
-def paired_differences(results: pd.DataFrame, strategy: str, baseline: str = "imbalanced",
-                       metric: str = "uar") -> pd.Series:
-    """``strategy``'s ``metric`` minus ``baseline``'s (fractions) per scenario, fold and seed both have."""
-    return (_metric(results, strategy, metric) - _metric(results, baseline, metric)).dropna()
-
-
-def _interval(diff: pd.Series) -> tuple[float, float]:
-    """95% t interval of the mean of paired differences (NaN, NaN for fewer than two pairs)."""
-    if len(diff) < 2:
-        return np.nan, np.nan
-    half = t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
-    return diff.mean() - half, diff.mean() + half
-
-
-def paired_comparison(results: pd.DataFrame, order: list[str], baseline: str = "imbalanced",
-                      metric: str = "uar") -> pd.DataFrame:
-    """Each strategy's ``metric`` (UAR, or ``reduced_recall``) minus the baseline's on the same scenario, fold
-    and seed; rows in ``order``. The columns keep UAR's names whatever the metric.
-
-    ``uar_ratio``: the strategy's mean over those pairs divided by the baseline's (the paper states its goal
-    as a ratio: the GAN at 1.10 times the imbalanced training set or more).
-    """
-    rows = []
-    base = _metric(results, baseline, metric) if baseline in set(results["strategy"]) else pd.Series(dtype=float)
-    for strategy in order:
-        diff = (paired_differences(results, strategy, baseline, metric) if strategy != baseline and not base.empty
-                else pd.Series(dtype=float))
-        if diff.empty:
-            continue
-        nonzero = diff[diff != 0]
-        low, high = _interval(diff)
-        rows.append({
-            "strategy": strategy, "pairs": len(diff), "mean_uar_diff": 100 * diff.mean(),
-            "sem": 100 * diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan,
-            "ci95_low": 100 * low, "ci95_high": 100 * high,
-            "uar_ratio": 1 + diff.mean() / base.loc[diff.index].mean() if base.loc[diff.index].mean() > 0 else np.nan,
-            "verdict": "higher" if low > 0 else "lower" if high < 0 else "within noise",
-            "wins": int((diff > 0).sum()), "losses": int((diff < 0).sum()),
-            "wilcoxon_p": wilcoxon(nonzero).pvalue if len(nonzero) >= 2 else np.nan,
-            "sign_test_p": binomtest(int((diff > 0).sum()), len(nonzero)).pvalue if len(nonzero) else np.nan,
-        })
-    return pd.DataFrame(rows)
-
-
-def head_to_head(results: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Every pair of strategies: the row's UAR minus the column's (points), averaged over the scenario,
-    fold and seed both have, with ``*`` where the 95% interval excludes 0 (as in :func:`paired_comparison`).
-
-    Answers "is the GAN above ``cp`` and ``sa``?", not only "above ``imbalanced``?"; empty where a pair
-    shares no cell.
-    """
-    table = pd.DataFrame("", index=order, columns=order)
-    for row in order:
-        for column in order:
-            diff = paired_differences(results, row, column) if row != column else pd.Series(dtype=float)
-            if diff.empty:
-                continue
-            low, high = _interval(diff)
-            table.loc[row, column] = f"{100 * diff.mean():+.1f}" + ("*" if low > 0 or high < 0 else "")
-    return table
 
 
 def _plot_comparison(comparison: pd.DataFrame, results: pd.DataFrame, path: Path) -> None:
@@ -262,51 +162,6 @@ class Summary:
         return summary_table(self.numbers).drop(columns="folds x seeds")
 
 
-def reduced_recall(cell: dict) -> float:
-    """The recall, on the test utterances, of the class a Table 2 cell reduced (NaN for a Table 3 cell)."""
-    if not cell["scenario"].startswith("reduce-"):
-        return np.nan
-    k = cell["labels"].index(cell["scenario"].removeprefix("reduce-"))
-    row = np.asarray(cell["confusion"])[k]
-    return row[k] / row.sum() if row.sum() else np.nan
-
-
-BASELINES = ("sa", "weighted", "specaug", "copypaste")
-"""The baselines the improved GAN is judged against by the rule of ``docs/confirmation.md``."""
-MIN_PAIRS = 5
-"""The pairs (fold, seed) a verdict of that rule needs; with fewer the table is marked incomplete."""
-
-
-def _read(diff: pd.Series, above: str, below: str, level: str) -> str:
-    """A verdict from paired differences: ``above`` / ``below`` where the 95% interval is above / below 0."""
-    low, high = _interval(diff)
-    word = above if low > 0 else below if high < 0 else level
-    return f"{word}: {100 * diff.mean():+.1f} points ({100 * low:.1f} to {100 * high:.1f}) over {len(diff)} pairs"
-
-
-def verdicts(results: pd.DataFrame) -> list[str]:
-    """The rule of ``docs/confirmation.md`` on a Table 2 run's cells, as markdown lines: does the improved GAN
-    help (paired with ``imbalanced``), and does it beat the best of :data:`BASELINES` present (the one with the
-    highest mean UAR over the pairs it shares with the GAN)? Empty where the run lacks the GAN, ``imbalanced`` or
-    every baseline; a verdict from fewer than :data:`MIN_PAIRS` pairs is marked incomplete."""
-    present = set(results["strategy"])
-    baselines = [b for b in BASELINES if b in present]
-    if not {IMPROVED_GAN, "imbalanced"} <= present or not baselines:
-        return []
-    helps = paired_differences(results, IMPROVED_GAN)
-    shared = {b: paired_differences(results, IMPROVED_GAN, b) for b in baselines}
-    best = max(baselines, key=lambda b: _metric(results, b).loc[shared[b].index].mean() if len(shared[b]) else -1)
-    beats = shared[best]
-
-    def mark(diff: pd.Series) -> str:
-        return "" if len(diff) >= MIN_PAIRS else f" (incomplete: {MIN_PAIRS} pairs needed)"
-
-    return ["", f"## Verdicts by the rule of docs/confirmation.md (`{IMPROVED_GAN}`)\n",
-            f"- against `imbalanced`: {_read(helps, 'helps', 'hurts', 'within noise')}{mark(helps)}",
-            f"- against the best baseline here, `{best}`: "
-            f"{_read(beats, 'beats it', 'loses to it', 'level with it')}{mark(beats)}"]
-
-
 def summarise(out: str | Path) -> Summary:
     """The tables of a run folder's finished cells (see the module docstring); reads, writes nothing.
 
@@ -367,83 +222,3 @@ def write_report(out: str | Path) -> Summary:
     write_page(out, shown, cell_machines(summary.cells, summary.config), summary.recall)
     return summary
 
-
-README_BLOCK = ("<!-- results-table -->", "<!-- /results-table -->")
-"""The marks around the block of a page (the README) that :func:`readme_table` rewrites."""
-
-
-def readme_table(run: str | Path) -> str:
-    """A short table of a run folder for the README, from its cells: each current strategy's UAR (mean ± std
-    over folds and seeds), its paired difference with ``imbalanced`` (95% interval, verdict) and, for Table 2,
-    the reduced class's recall; the cells behind each row and the mean seconds a cell took. Rows: ``imbalanced``
-    first, then by mean UAR; retired strategies are left out."""
-    summary = summarise(run)
-    column = "average" if summary.protocol == "table2" else "UAR"
-    means = summary.numbers[f"{column}_mean"]
-    keep = sorted((s for s in summary.order if not s.endswith("(retired)")),
-                  key=lambda s: (s != "imbalanced", -means[s]))
-    uar = summary.table[column]
-    recall = (summary_table(summary_numbers(summary.results, summary.protocol, keep, metric="reduced_recall"))
-              ["average"] if summary.protocol == "table2" else None)
-    seconds = summary.results.groupby("strategy")["seconds"].mean()
-    paired = summary.comparison.set_index("strategy") if not summary.comparison.empty else pd.DataFrame()
-    rows = ["| strategy | UAR % | vs `imbalanced`, UAR points (95% interval) | "
-            + ("reduced class's recall % | " if recall is not None else "") + "cells | s a cell |",
-            "| --- | --- | --- | " + ("--- | " if recall is not None else "") + "---: | ---: |"]
-    for strategy in keep:
-        versus = ""
-        if strategy in paired.index:
-            p = paired.loc[strategy]
-            versus = f"{p['mean_uar_diff']:+.1f} ({p['ci95_low']:.1f} to {p['ci95_high']:.1f}): {p['verdict']}"
-        rows.append(f"| `{strategy}` | {uar[strategy]} | {versus} | "
-                    + (f"{recall[strategy]} | " if recall is not None else "")
-                    + f"{summary.numbers.loc[strategy, f'{column}_n']:.0f} | {seconds[strategy]:.0f} |")
-    return "\n".join(rows)
-
-
-def rewrite_block(page: str | Path, text: str) -> None:
-    """Replace what lies between the :data:`README_BLOCK` marks of ``page`` with ``text``; ConfigError naming the
-    page when it has no such block."""
-    page = Path(page)
-    content = page.read_text()
-    start, end = README_BLOCK
-    if start not in content or end not in content:
-        raise ConfigError(f"{page}: no block marked {start} ... {end} to write the table into")
-    before, rest = content.split(start, 1)
-    page.write_text(before + start + "\n" + text + "\n" + end + rest.split(end, 1)[1])
-
-
-def results_page(runs: list[str | Path], path: str | Path, title: str = "Results") -> str:
-    """The markdown of :func:`write_results`'s page, ``path`` being where it will lie; reads, writes nothing."""
-    parts = [f"# {title}\n",
-             f"Written by `seraug results {' '.join(str(r) for r in runs)} --out {path}` from the run folders' "
-             "cells; rerun it after adding cells. UAR and F-score in percent, mean ± std (ddof 0) over "
-             "folds and seeds; the paired comparison gives each strategy's UAR minus `imbalanced`'s on the "
-             "same fold and seed, with a 95% t interval: `within noise` where it includes 0.\n"]
-    for run in map(Path, runs):
-        summarised = summarise(run)
-        config, cells = read_json(run / "config.json"), summarised.cells
-        minutes = sum(c["seconds"] for c in cells if "reused_from" not in c) / 60  # a copy cost nothing here
-        versions = ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())
-        summary = summarised.text.split("\n", 1)[1]  # without its own title line
-        parts += [f"## {config['corpus']}, {config['protocol']}, preset `{config['preset']}` ({run.name})\n",
-                  "```bash\n" + "\n".join(config.get("commands") or ["(command not recorded)"]) + "\n```\n",
-                  f"{len(cells)} cells, {config.get('fold_scheme', '?')} folds, seeds "
-                  f"{', '.join(map(str, sorted({c['seed'] for c in cells})))}; {minutes:.0f} min of compute summed over "
-                  f"cells ({cell_machines(cells, config)}); {versions}.\n",
-                  summary.strip() + "\n"]
-    return "\n".join(parts)
-
-
-def write_results(runs: list[str | Path], path: str | Path, title: str = "Results") -> str:
-    """One markdown page (e.g. ``docs/results.md``) from finished run folders, never typed by hand.
-
-    Per run: the commands that made it (``config.json``'s ``commands``), the preset, folds and seeds, the
-    summary table with its spread and the paired comparison (rebuilt from the cells), the reduced class's
-    recall (Table 2), the compute time summed over cells, and the machine and versions it ran on. Writes only
-    ``path``: the run folders are read, not changed. Returns the text written.
-    """
-    text = results_page(runs, path, title)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text)
-    return text

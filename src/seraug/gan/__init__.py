@@ -22,7 +22,7 @@ _EXPORTS = {
     "GANModel": "bundle", "generate": "bundle",
     "train_gan": "train", "TrainingDivergedError": "train",  # defined in seraug.errors
     "GANOverSampler": "sampler",
-    "quality_report": "quality", "format_report": "quality",
+    "quality_report": "quality", "format_report": "measures",
     "spectrogram_grid": "render", "real_and_generated": "render", "write_wavs": "render",
 }
 

@@ -17,7 +17,8 @@ import pandas as pd
 
 from seraug.errors import ConfigError
 from seraug.gan.bundle import GANModel, generate
-from seraug.gan.quality import format_report, quality_report
+from seraug.gan.measures import format_report
+from seraug.gan.quality import quality_report
 from seraug.gan.render import real_and_generated, spectrogram_grid, write_wavs
 
 
