@@ -33,7 +33,7 @@ from seraug.features.logmel import segments_from_waveforms
 from seraug.gan.config import GANConfig
 from seraug.gan.models import build
 from seraug.gan.steps import autoencoder_step, gan_step
-from seraug.gan.train import _adam
+from seraug.gan.train import adam
 from seraug.features.normalise import MinMaxScaler
 from seraug.runtime import bf16_available
 
@@ -57,9 +57,9 @@ def measure(X: np.ndarray, y: np.ndarray, n_classes: int, args, device: torch.de
     encoder, generator, discriminator = (net.to(device, memory_format=fmt) for net in
                                          build(args.arch, n_classes, args.width))
     config = GANConfig(arch=args.arch)
-    opt_ae = _adam([*encoder.parameters(), *generator.parameters()], config.ae_lr, config)
-    opt_g = _adam(generator.parameters(), config.fine_tuning_lr, config)
-    opt_d = _adam(discriminator.parameters(), config.fine_tuning_lr, config)
+    opt_ae = adam([*encoder.parameters(), *generator.parameters()], config.ae_lr, config)
+    opt_g = adam(generator.parameters(), config.fine_tuning_lr, config)
+    opt_d = adam(discriminator.parameters(), config.fine_tuning_lr, config)
     rng = np.random.default_rng(0)
     rows = [rng.choice(len(X), args.batch_size) for _ in range(args.warmup + args.steps)]
     batches = [(torch.from_numpy(X[r]).unsqueeze(1).to(device, memory_format=fmt), torch.from_numpy(y[r]).to(device))

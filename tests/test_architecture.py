@@ -19,7 +19,7 @@ def _module_name(path: Path) -> str:
 
 
 STAGES = (
-    ("seraug.errors", 0), ("seraug.files", 0), ("seraug.runtime", 0), ("seraug.checkpoint", 0),
+    ("seraug.errors", 0), ("seraug.files", 0), ("seraug.runtime", 0), ("seraug.checkpoint", 0), ("seraug.lazy", 0),
     ("seraug.corpora", 1),
     ("seraug.arguments", 2), ("seraug.features", 2),
     ("seraug.augment", 3), ("seraug.gan", 3), ("seraug.classifier", 3),

@@ -20,7 +20,11 @@ from seraug.gan.bundle import class_scores
 from seraug.gan.diversity import mean_pairwise_distance
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.steps import autoencoder_step, gan_step, modulation_magnitudes, texture_loss
-from seraug.gan.train import TrainingDivergedError, Variant, _adam, _Run, train_autoencoder
+from seraug.checkpoint import Checkpoint
+from seraug.gan import watch as watch_module
+from seraug.gan.logger import LossLog
+from seraug.gan.state import TrainingState, adam, checkpoint_of
+from seraug.gan.train import TrainingDivergedError, Variant, init_gan, run_epoch, train_autoencoder
 from seraug.features.normalise import MinMaxScaler
 
 CLASSES = ["anger", "neutral", "sadness"]
@@ -124,7 +128,7 @@ def test_reconstruction_error_falls(small):
     config = GANConfig(dropout=0.0, ae_lr=1e-3)
     torch.manual_seed(0)
     encoder, generator, _ = build("proposed", 3, 1 / 16, dropout=config.dropout)
-    optimizer = _adam([*encoder.parameters(), *generator.parameters()], config.ae_lr, config)
+    optimizer = adam([*encoder.parameters(), *generator.parameters()], config.ae_lr, config)
     x = torch.from_numpy(X).unsqueeze(1)
 
     def error() -> float:  # batch statistics (train mode) over all 24 segments; no dropout to blur it
@@ -144,8 +148,8 @@ def _fine_tuning_step(small, arch: str, monkeypatch) -> tuple[list, list, torch.
     torch.manual_seed(0)
     _, generator, discriminator = build(arch, 3, 1 / 16)
     config = GANConfig(arch=arch)
-    opt_g = _adam(generator.parameters(), config.fine_tuning_lr, config)
-    opt_d = _adam(discriminator.parameters(), config.fine_tuning_lr, config)
+    opt_g = adam(generator.parameters(), config.fine_tuning_lr, config)
+    opt_d = adam(discriminator.parameters(), config.fine_tuning_lr, config)
     g_before, d_before = _params(generator), _params(discriminator)
     d_batches, drawn, real_update = [], [], steps_module._d_update
 
@@ -230,10 +234,12 @@ def test_texture_loss_spares_striations_a_few_bands_off_but_not_a_blur(small):
 
 def test_gan_initialisation_copies_the_encoder_trunk_into_d(small):
     X, y, _, _ = small
-    run = _Run(X, y, CLASSES, TINY, None, torch.device("cpu"), progress=False)
-    run.run_epoch()  # one autoencoder epoch, so the trunks differ from their fresh initialisations
-    run.init_gan()
-    encoder_trunk, d_trunk = run.encoder.trunk.state_dict(), run.discriminator.trunk.state_dict()
+    state = TrainingState.new(X, y, CLASSES, TINY, torch.device("cpu"))
+    checkpoint = checkpoint_of(None, state, X, y)
+    checkpoint.save(state.to_dict())
+    run_epoch(state, checkpoint, LossLog(None, progress=False))  # one autoencoder epoch: the trunks differ from new
+    init_gan(state)
+    encoder_trunk, d_trunk = state.encoder.trunk.state_dict(), state.discriminator.trunk.state_dict()
     assert list(encoder_trunk) == list(d_trunk)
     for name, tensor in encoder_trunk.items():
         assert torch.equal(tensor, d_trunk[name]), name
@@ -314,18 +320,18 @@ def test_interrupted_run_resumes_identically(small, trained, tmp_path, monkeypat
     model = trained[0] if config == TINY else train_gan(X, y, 3, config, tmp_path / "whole", "cpu",
                                                         class_names=CLASSES, progress=False)
 
-    saves, original_save = [], train_module._Run.save
+    saves, original_save = [], Checkpoint.save
 
-    def save_then_interrupt(run):
-        original_save(run)
-        saves.append(run.phase)
-        if run.phase == "gan" and run.epoch == 1:
+    def save_then_interrupt(checkpoint, state):
+        original_save(checkpoint, state)
+        saves.append(state["phase"])
+        if state["phase"] == "gan" and state["epoch"] == 1:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_module._Run, "save", save_then_interrupt)
+    monkeypatch.setattr(Checkpoint, "save", save_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         train_gan(X, y, 3, config, tmp_path, "cpu", class_names=CLASSES, progress=False)
-    monkeypatch.setattr(train_module._Run, "save", original_save)
+    monkeypatch.setattr(Checkpoint, "save", original_save)
     assert (tmp_path / "checkpoint.pt").exists() and not (tmp_path / "model.json").exists()
     saved = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
     del saved["config"]["version"]  # as version 1 wrote it, retired fields at their neutral values: the same run
@@ -404,15 +410,17 @@ def test_non_finite_loss_returns_to_last_good_checkpoint_then_stops(small, tmp_p
 
 
 def _diversity_ratios(monkeypatch, *sequence: list[float]) -> None:
-    """Make ``_Run.diversity_ratios`` return the given per-class ratios in turn (the last one from then on)."""
+    """Make ``diversity_ratios`` return the given per-class ratios in turn (the last one from then on)."""
     answers = list(sequence)
-    monkeypatch.setattr(_Run, "diversity_ratios", lambda run: answers.pop(0) if len(answers) > 1 else answers[0])
+    answer = lambda state: answers.pop(0) if len(answers) > 1 else answers[0]  # noqa: E731
+    monkeypatch.setattr(watch_module, "diversity_ratios", answer)
+    monkeypatch.setattr(train_module, "diversity_ratios", answer)
 
 
 def test_mode_collapse_is_detected_against_real_diversity(small, monkeypatch):
     """After fine-tuning epoch 1, anger's samples are all the same segment: real diversity >> 0, samples 0."""
     X, y, _, _ = small
-    real_sampler = train_module.sample_images
+    real_sampler = watch_module.sample_images
     calls = []
 
     def identical_after_start(generator, gaussians, k, n, seed):
@@ -420,7 +428,7 @@ def test_mode_collapse_is_detected_against_real_diversity(small, monkeypatch):
         images = real_sampler(generator, gaussians, k, n, seed)
         return np.repeat(images[:1], n, axis=0) if len(calls) > 3 and k == 0 else images
 
-    monkeypatch.setattr(train_module, "sample_images", identical_after_start)
+    monkeypatch.setattr(watch_module, "sample_images", identical_after_start)
     config = GANConfig(width=1 / 16, batch_size=8, ae_epochs=2, gan_epochs=1, max_recoveries=0)
     with pytest.raises(TrainingDivergedError, match="mode collapse in class anger.*vary 0 times as much"):
         train_gan(X, y, 3, config, None, "cpu", class_names=CLASSES, progress=False)

@@ -23,7 +23,7 @@ from seraug.features.logmel import LogMelConfig, mel_filters  # noqa: E402
 from seraug.gan import GANConfig, build, generate, train_gan  # noqa: E402
 from seraug.gan.quality import PAUSE_LEVEL, pause_share  # noqa: E402
 from seraug.gan.steps import autoencoder_step, gan_step  # noqa: E402
-from seraug.gan.train import _adam  # noqa: E402
+from seraug.gan.train import adam  # noqa: E402
 from seraug.features.normalise import MinMaxScaler  # noqa: E402
 
 
@@ -122,7 +122,7 @@ def test_autoencoder_learns_the_pitch_of_real_segments(speech):
     config = replace(TINY, dropout=0.0, ae_lr=1e-3)
     encoder, _, _ = build("proposed", 3, 1 / 16, dropout=0.0)
     generator = SourceFilterGenerator(config)
-    optimizer = _adam([*encoder.parameters(), *generator.parameters()], config.ae_lr, config)
+    optimizer = adam([*encoder.parameters(), *generator.parameters()], config.ae_lr, config)
     _, variant = VARIANTS["source_filter"]
     loss = variant.reconstruction_loss(generator)
 
@@ -235,7 +235,7 @@ def test_gan_matching_terms_act_on_g_only(small, profile):
         _, generator, discriminator = build("proposed", 3, 1 / 16)
         generator.eval(), discriminator.eval()  # no dropout draws between the two runs
         config = GANConfig(gan_lr=1e-3)
-        opt_g, opt_d = (_adam(n.parameters(), config.fine_tuning_lr, config) for n in (generator, discriminator))
+        opt_g, opt_d = (adam(n.parameters(), config.fine_tuning_lr, config) for n in (generator, discriminator))
         codes = torch.Generator().manual_seed(1)
         stats = gan_step(generator, discriminator, opt_g, opt_d, x, labels,
                          lambda n: (torch.randn(n, 100, generator=codes), torch.arange(n) % 3),

@@ -6,6 +6,7 @@
   AMD Zen 4 and later), where oneDNN runs bf16 convolutions on those units when the tensors are
   channels-last. Elsewhere (an older CPU) bf16 would be emulated and slower, so autocast stays off and
   training runs in fp32. The check happens at run time, on the machine that trains.
+- :func:`training_scope`: the random state and cuDNN settings every trainer runs inside.
 - :func:`epoch_seed`: an independent, reproducible seed per (run, epoch, ...) so that a resumed run
   draws the same dropout masks and batches as an uninterrupted one.
 - :func:`init_distributed`: this process's place in a ``torchrun`` job (:class:`Distributed`).
@@ -72,6 +73,17 @@ def autocast(device: torch.device, amp: bool) -> contextlib.AbstractContextManag
     if amp and bf16_available(device):
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def training_scope(device: torch.device) -> Iterator[None]:
+    """What every trainer runs inside: the caller's random state restored afterwards (a trainer seeds each of its
+    own steps, :func:`epoch_seed`), and on CUDA autotuned convolutions (``cudnn.benchmark``: faster, not bitwise
+    reproducible) for the duration."""
+    cuda = device.type == "cuda"
+    autotune = torch.backends.cudnn.flags(enabled=True, benchmark=True) if cuda else contextlib.nullcontext()
+    with torch.random.fork_rng(devices=[device] if cuda else []), autotune:
+        yield
 
 
 def epoch_seed(seed: int, *parts: int) -> int:

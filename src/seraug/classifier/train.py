@@ -66,6 +66,7 @@ from seraug.runtime import (
     init_distributed,
     phase,
     resolve_device,
+    training_scope,
 )
 
 UNNORMALISED = 10.0
@@ -141,7 +142,6 @@ def _setup_device(config: TrainConfig) -> tuple[torch.device, Distributed]:
     if device.type == "cuda":
         device = torch.device("cuda", ddp.local_rank if ddp.world_size > 1 else device.index or 0)
         torch.cuda.set_device(device)
-        torch.backends.cudnn.benchmark = True  # autotuned convolutions: faster, not bitwise reproducible
     return device, ddp
 
 
@@ -217,7 +217,7 @@ def fit(
         free={"epochs"} if config.schedule == "constant" else ()) if checkpoint_dir is not None else None
 
     with contextlib.ExitStack() as scope:
-        scope.enter_context(torch.random.fork_rng(devices=[device] if device.type == "cuda" else []))
+        scope.enter_context(training_scope(device))
         if device.type == "cpu":
             scope.callback(torch.use_deterministic_algorithms, torch.are_deterministic_algorithms_enabled())
             torch.use_deterministic_algorithms(True)

@@ -24,7 +24,7 @@ across runs: ``seraug results``), ``cli`` (the command line). Names are imported
 
 from __future__ import annotations
 
-import importlib
+from seraug.lazy import lazy_exports
 
 _EXPORTS = {
     "STRATEGIES": "strategies", "Strategy": "strategies", "RETIRED": "strategies", "IMPROVED_GAN": "strategies",
@@ -39,9 +39,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'seraug.experiment' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"seraug.experiment.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

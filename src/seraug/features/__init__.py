@@ -12,7 +12,7 @@ Names are imported on first use, so importing one of them does not pay for the o
 
 from __future__ import annotations
 
-import importlib
+from seraug.lazy import lazy_exports
 
 _EXPORTS = {
     "AudioError": "audio", "load_audio": "audio", "write_wav": "audio", "SAMPLE_RATE": "audio",
@@ -22,9 +22,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'seraug.features' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"seraug.features.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

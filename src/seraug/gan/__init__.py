@@ -13,7 +13,7 @@ Names are imported on first use, so ``seraug --help`` does not pay for torch.
 
 from __future__ import annotations
 
-import importlib
+from seraug.lazy import lazy_exports
 
 _EXPORTS = {
     "GANConfig": "config", "ARCHS": "config",
@@ -27,9 +27,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'seraug.gan' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"seraug.gan.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

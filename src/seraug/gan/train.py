@@ -27,17 +27,11 @@ run's finished autoencoder, for comparing fine-tuning settings on one autoencode
 order, dropout, conditioning classes, codes) is seeded from ``(seed, phase, epoch, recoveries)``, so a
 resumed run gives the same numbers as an uninterrupted one on the CPU.
 
-Divergence: after every epoch the mean losses must be finite and, in fine-tuning, every class's
-diversity ratio must stay at or above ``collapse_ratio`` (default 0.1): the mean pairwise RMS distance
-of ``DIVERSITY_SAMPLES`` generated segments (G in eval mode) over that of the class's real training
-segments. A G that ignores its code gives about 0 (so did every model before the recalibration above);
-on EmoDB at width 1/16 after 4 autoencoder and 2 fine-tuning epochs the proposed model's classes gave
-0.29-0.68. A class already below the threshold when fine-tuning starts has an undertrained autoencoder,
-which going back cannot mend: it gets a warning (also in ``losses.csv``) and is not watched. When a
-check fails, training returns to the last good checkpoint and halves the learning rate, at most
-``max_recoveries`` times in each step (the count starts again at fine-tuning); after that it raises
-:class:`TrainingDivergedError` and writes no model (the last good checkpoint stays on disk). Weights
-from a bad epoch are never saved.
+Divergence (:mod:`seraug.gan.watch`): after every epoch the mean losses must be finite and, in fine-tuning,
+every watched class's diversity ratio (generated over real variation; about 0 when G ignores its code) must stay
+at or above ``collapse_ratio``. Otherwise training goes back to the last good checkpoint with half the learning
+rate, at most ``max_recoveries`` times per step, then raises :class:`TrainingDivergedError` (the last good
+checkpoint stays on disk; weights from a bad epoch are never saved).
 
 Speed: bf16 autocast where the hardware has native bf16 (:func:`seraug.runtime.bf16_available`: bf16
 GPUs, CPUs with AMX or AVX512-BF16) and channels_last (``amp``, ``channels_last`` in the config); on
@@ -46,328 +40,131 @@ CUDA also cuDNN autotuning (``cudnn.benchmark``, for the duration of the call).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
-from seraug.errors import ConfigError, DataError, TrainingDivergedError
-from seraug.features.logmel import LogMelConfig
 from seraug.checkpoint import Checkpoint
-from seraug.files import fingerprint
-from seraug.gan.bundle import GANModel, sample_images
+from seraug.errors import ConfigError, DataError
+from seraug.features.logmel import LogMelConfig
+from seraug.features.normalise import MinMaxScaler
+from seraug.gan.bundle import GANModel
 from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.logger import LossLog
-from seraug.gan.models import ConvEncoder, Generator, build
-from seraug.gan.diversity import mean_pairwise_distance
-from seraug.gan.steps import Profile, ReconstructionLoss, autoencoder_step, gan_step, recalibrate_batch_norm, texture_loss
-from seraug.features.normalise import MinMaxScaler
-from seraug.runtime import autocast, bf16_available, check_labels, check_segments, epoch_seed, phase, resolve_device
+from seraug.gan.models import ConvEncoder, Generator
+from seraug.gan.state import TrainingState, Variant, checkpoint_of, start
+from seraug.gan.steps import autoencoder_step, gan_step, recalibrate_batch_norm
+from seraug.gan.watch import calibrate_generator, collapsed, diversity_ratios, recover
+from seraug.runtime import autocast, check_labels, check_segments, epoch_seed, phase, resolve_device, training_scope
 
 PHASES = ("ae", "gan")
-FINE_TUNING = ("gan_lr", "g_ema", "gan_epochs", "max_recoveries")
-"""The settings that act only in step (c): a run may take its autoencoder from a run that differs in them
-(``train_gan(autoencoder=...)``), and resume its own checkpoint with more ``gan_epochs``."""
-DIVERSITY_SAMPLES = 16
-"""Segments per class generated after every fine-tuning epoch to watch for mode collapse."""
-CALIBRATION_CODES = 256
-"""Codes (classes drawn uniformly, fixed seed) that G's batch-norm statistics are recomputed on."""
-
-
-@dataclass(frozen=True)
-class Variant:
-    """The one hook for research that no recipe uses (``benchmarks/gan_variants.py``): another generator,
-    another reconstruction loss, feature-matching terms for G. The defaults are the recipes' own.
-
-    Attributes:
-        name: recorded in the checkpoint, so a variant's run is never resumed as another's.
-        generator: ``(config, n_classes) -> Generator`` built in place of :func:`build`'s G (after the same
-            seed, so D and the encoder start as in the recipe).
-        reconstruction_loss: ``generator -> loss`` in place of the config's (:func:`texture_loss`).
-        matching: ``(weight, profile)`` terms of G's fine-tuning loss (:func:`seraug.gan.steps.gan_step`).
-    """
-
-    name: str = ""
-    generator: Callable[[GANConfig, int], Generator] | None = None
-    reconstruction_loss: Callable[[Generator], ReconstructionLoss] | None = None
-    matching: tuple[tuple[float, Profile], ...] = ()
 
 
 class _Diverged(Exception):
     """Internal: this epoch went bad; the message says how."""
 
 
-# ----------------------------------------------------------------------------- the run
+# ----------------------------------------------------------------------------- the three steps
 
-def _adam(params, lr: float, config: GANConfig) -> torch.optim.Adam:
-    return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2))
+def _batches(state: TrainingState, rng: torch.Generator) -> list[torch.Tensor]:
+    """Index batches of ``batch_size`` covering one epoch: a shuffle of all segments (the ragged tail is
+    dropped; batch norm needs >= 2)."""
+    n, size = len(state.data), min(state.config.batch_size, len(state.data))
+    order = torch.randperm(n, generator=rng).to(state.device)
+    return [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
 
 
-def _comparable(config: dict) -> dict:
-    """A recorded GAN config (of any version: migrated, a field it lacks at its default) as today's, with its
-    variant's name: the form two runs' configs are compared in."""
-    config = dict(config)
-    variant = config.pop("variant", "")
-    return asdict(GANConfig.from_dict(config)) | {"variant": variant}
+def autoencoder_epoch(state: TrainingState, rng: torch.Generator) -> dict:
+    """Step (a), one epoch: reconstruct every segment (encoder -> G), the config's reconstruction loss."""
+    state.encoder.train()
+    state.generator.train()
+    total, batches = torch.zeros((), device=state.device), _batches(state, rng)
+    for idx in batches:
+        total += autoencoder_step(state.encoder, state.generator, state.opt_ae, state.data[idx], state.amp,
+                                  state.reconstruction_loss)
+    loss = float(total) / len(batches)
+    if not math.isfinite(loss):
+        raise _Diverged(f"autoencoder loss is {loss}")
+    return {"ae_loss": loss, "samples": len(batches) * len(batches[0])}
 
-class _Run:
-    """The mutable state of one training run: networks, optimisers, phase, epoch, history."""
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, class_names: list[str], config: GANConfig,
-                 out_dir: Path | None, device: torch.device, progress: bool, variant: Variant = Variant()) -> None:
-        self.config, self.device, self.out_dir = config, device, out_dir
-        self.class_names, self.n_classes = class_names, len(class_names)
-        self.amp = config.amp and bf16_available(device)
-        self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-        self.checkpoint = Checkpoint(out_dir / "checkpoint.pt" if out_dir else None,
-                                     config.to_dict() | {"variant": variant.name},
-                                     fingerprint(X, y),
-                                     free={"gan_epochs"}, same_form=_comparable, weights_only=False)
-        self.data = torch.from_numpy(X).unsqueeze(1).to(device, memory_format=self.memory_format)
-        self.labels = torch.from_numpy(y).to(device)
-        torch.manual_seed(config.seed)  # weight initialisation
-        self.nets = build(config.arch, self.n_classes, config.width, config.latent_dim, config.hidden,
-                          config.dropout, config.leaky_slope)
-        if variant.generator is not None:
-            self.nets = self.nets._replace(generator=variant.generator(config, self.n_classes))
-        self.variant = variant
-        for net in self.nets:
-            net.to(device, memory_format=self.memory_format)
-        self.encoder, self.generator, self.discriminator = self.nets
-        self.opt_ae = _adam([*self.encoder.parameters(), *self.generator.parameters()], config.ae_lr, config)
-        self.reconstruction_loss: ReconstructionLoss = (variant.reconstruction_loss(self.generator)
-                                                        if variant.reconstruction_loss else
-                                                        texture_loss(config.ae_texture_weight))  # 0: the paper's MSE
-        self.opt_g = self.opt_d = None
-        self.generator_ema: AveragedModel | None = None  # fine-tuning with g_ema > 0 only
-        self.phase, self.epoch, self.recoveries, self.lr_scale = "ae", 0, 0, 1.0
-        self.gaussians: ClassGaussians | None = None
-        self.real_diversity = [mean_pairwise_distance(X[y == k], config.seed) for k in range(self.n_classes)]
-        self.watched: list[bool] = []  # per class: checked for mode collapse in fine-tuning
-        self.progress = progress
-        self.losses = LossLog(out_dir, progress)  # losses.csv, TensorBoard, events on the console
+def init_gan(state: TrainingState) -> str | None:
+    """Step (b): class Gaussians of the encoder's codes, encoder trunk -> D trunk, fresh optimisers; the
+    classes to watch for collapse. Returns a warning when a class already varies too little to watch."""
+    state.encoder.eval()
+    with phase("gan class normals"), torch.no_grad(), autocast(state.device, state.amp):
+        recalibrate_batch_norm(state.encoder, state.data.split(state.config.batch_size))
+        codes = torch.cat([state.encoder(batch).float().cpu() for batch in state.data.split(256)])
+        state.gaussians = ClassGaussians.fit(codes.numpy(), state.labels.cpu().numpy(), state.n_classes)
+    state.discriminator.trunk.load_state_dict(state.encoder.trunk.state_dict())
+    state.start_fine_tuning()
+    calibrate_generator(state)
+    state.phase, state.epoch, state.recoveries, state.lr_scale = "gan", 0, 0, 1.0
+    ratios = diversity_ratios(state)
+    state.watched = [ratio >= state.config.collapse_ratio for ratio in ratios]
+    low = [f"{name} ({ratio:.2g})" for name, ratio, ok in zip(state.class_names, ratios, state.watched) if not ok]
+    if not low:
+        return None
+    return (f"after the autoencoder, generated segments of {', '.join(low)} vary less than "
+            f"collapse_ratio={state.config.collapse_ratio} times as much as the real ones: the autoencoder "
+            "is undertrained (raise ae_epochs); these classes are not watched for mode collapse")
 
-    # --- batches and checks
 
-    def batches(self, generator: torch.Generator):
-        """Index batches of ``batch_size`` covering one epoch: a shuffle of all segments (the ragged tail
-        is dropped; batch norm needs >= 2)."""
-        n, size = len(self.data), min(self.config.batch_size, len(self.data))
-        order = torch.randperm(n, generator=generator).to(self.device)
-        return [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
+def gan_epoch(state: TrainingState, rng: torch.Generator) -> dict:
+    """Step (c), one epoch: D and G take turns on every batch of real segments (:func:`gan_step`); then G's
+    batch-norm statistics are measured and every watched class is checked for collapse."""
+    state.generator.train()
+    state.discriminator.train()
+    batches = _batches(state, rng)
+    total = torch.zeros(6, device=state.device)
+    for idx in batches:
+        total += gan_step(state.generator, state.discriminator, state.opt_g, state.opt_d, state.data[idx],
+                          state.labels[idx], partial(state.codes, rng=rng), state.config.arch, state.amp,
+                          state.variant.matching)
+        if state.generator_ema is not None:
+            state.generator_ema.update_parameters(state.generator)
+    stats = (total / len(batches)).tolist()
+    if not all(math.isfinite(v) for v in stats):
+        raise _Diverged(f"fine-tuning losses are not finite (D real {stats[0]}, D fake {stats[1]}, G {stats[2]})")
+    calibrate_generator(state)
+    why = collapsed(state)
+    if why:
+        raise _Diverged(why)
+    return {"d_loss_real": stats[0], "d_loss_fake": stats[1], "g_loss": stats[2], "d_acc_real": stats[3],
+            "d_acc_fake": stats[4], "g_acc": stats[5], "samples": len(batches) * len(batches[0])}
 
-    def codes(self, n: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """``n`` codes of uniformly drawn classes (paper: "uniformly distributed class labels"), and the classes."""
-        conditioning = torch.randint(self.n_classes, (n,), generator=rng)
-        return self.gaussians.sample(conditioning, rng).to(self.device), conditioning.to(self.device)
 
-    def calibrate_generator(self) -> None:
-        """G's batch-norm statistics from ``CALIBRATION_CODES`` fixed-seed codes (see the module docstring)."""
-        z, _ = self.codes(CALIBRATION_CODES, torch.Generator().manual_seed(self.config.seed))
-        with phase("gan batch-norm recalibration"), autocast(self.device, self.amp):
-            recalibrate_batch_norm(self.sampling_generator, z.split(self.config.batch_size))
+def run_epoch(state: TrainingState, checkpoint: Checkpoint, log: LossLog) -> None:
+    """One epoch of the present step, seeded by ``(seed, step, epoch, recoveries)``, then logged and saved; on
+    divergence back to the last good state with half the learning rate (:func:`seraug.gan.watch.recover`)."""
+    seed = epoch_seed(state.config.seed, PHASES.index(state.phase), state.epoch, state.recoveries)
+    torch.manual_seed(seed)  # dropout
+    rng = torch.Generator().manual_seed(seed)  # batch order, classes, codes
+    start = time.perf_counter()
+    try:
+        with phase("gan autoencoder" if state.phase == "ae" else "gan fine-tuning"):
+            stats = (autoencoder_epoch if state.phase == "ae" else gan_epoch)(state, rng)
+    except _Diverged as why:
+        event = recover(state, checkpoint, str(why))
+        _log(state, log, {"lr": state.lr, "event": event})
+        checkpoint.save(state.to_dict())
+        return
+    samples = stats.pop("samples")
+    state.epoch += 1
+    _log(state, log, {**stats, "lr": state.lr, "samples_per_s": round(samples / (time.perf_counter() - start), 1)})
+    checkpoint.save(state.to_dict())
 
-    def diversity_ratios(self) -> list[float]:
-        """Per class: mean pairwise distance of ``DIVERSITY_SAMPLES`` fixed-seed samples (G in eval mode)
-        divided by that of the class's real training segments (inf for a class with fewer than 2)."""
-        ratios = []
-        with phase("gan collapse watch"):
-            for k, real in enumerate(self.real_diversity):
-                samples = sample_images(self.sampling_generator, self.gaussians, k, DIVERSITY_SAMPLES,
-                                        self.config.seed + k)
-                ratios.append(mean_pairwise_distance(samples, self.config.seed) / real if real > 0 else math.inf)
-        return ratios
 
-    # --- the phases
-
-    def autoencoder_epoch(self, rng: torch.Generator) -> dict:
-        self.encoder.train()
-        self.generator.train()
-        total, batches = torch.zeros((), device=self.device), self.batches(rng)
-        for idx in batches:
-            total += autoencoder_step(self.encoder, self.generator, self.opt_ae, self.data[idx], self.amp,
-                                      self.reconstruction_loss)
-        loss = float(total) / len(batches)
-        if not math.isfinite(loss):
-            raise _Diverged(f"autoencoder loss is {loss}")
-        return {"ae_loss": loss, "samples": len(batches) * len(batches[0])}
-
-    def init_gan(self) -> None:
-        """Step (b): class Gaussians of the encoder's codes, encoder trunk -> D trunk, fresh optimisers.
-
-        The recovery count and learning-rate scale start again for fine-tuning.
-        """
-        self.encoder.eval()
-        with phase("gan class normals"), torch.no_grad(), autocast(self.device, self.amp):
-            recalibrate_batch_norm(self.encoder, self.data.split(self.config.batch_size))
-            codes = torch.cat([self.encoder(batch).float().cpu() for batch in self.data.split(256)])
-            self.gaussians = ClassGaussians.fit(codes.numpy(), self.labels.cpu().numpy(), self.n_classes)
-        self.discriminator.trunk.load_state_dict(self.encoder.trunk.state_dict())
-        self.fine_tuning_state()
-        self.calibrate_generator()
-        self.phase, self.epoch, self.recoveries, self.lr_scale = "gan", 0, 0, 1.0
-        ratios = self.diversity_ratios()
-        self.watched = [ratio >= self.config.collapse_ratio for ratio in ratios]
-        low = [f"{name} ({ratio:.2g})" for name, ratio, ok in zip(self.class_names, ratios, self.watched) if not ok]
-        if low:
-            message = (f"after the autoencoder, generated segments of {', '.join(low)} vary less than "
-                       f"collapse_ratio={self.config.collapse_ratio} times as much as the real ones: the autoencoder "
-                       "is undertrained (raise ae_epochs); these classes are not watched for mode collapse")
-            warnings.warn(message, stacklevel=2)
-            self.log({"phase": self.phase, "epoch": self.epoch, "event": message})
-
-    def fine_tuning_state(self) -> None:
-        """Fresh Adam optimisers for G and D (``fine_tuning_lr``), none for the autoencoder, and with
-        ``g_ema`` > 0 a moving average of G starting from G's present weights."""
-        lr = self.config.fine_tuning_lr
-        self.opt_g = _adam(self.generator.parameters(), lr, self.config)
-        self.opt_d = _adam(self.discriminator.parameters(), lr, self.config)
-        self.opt_ae = None
-        self.generator_ema = None
-        if self.config.g_ema:  # batch-norm statistics are not averaged: calibrate_generator measures them
-            self.generator_ema = AveragedModel(self.generator, multi_avg_fn=get_ema_multi_avg_fn(self.config.g_ema))
-            self.generator_ema.requires_grad_(False)
-
-    @property
-    def sampling_generator(self) -> Generator:
-        """The G that generates (diversity checks, the model): G's moving average with ``g_ema`` > 0, else G."""
-        return self.generator_ema.module if self.generator_ema is not None else self.generator
-
-    def gan_epoch(self, rng: torch.Generator) -> dict:
-        self.generator.train()
-        self.discriminator.train()
-        batches = self.batches(rng)
-        total = torch.zeros(6, device=self.device)
-        for idx in batches:
-            total += gan_step(self.generator, self.discriminator, self.opt_g, self.opt_d, self.data[idx],
-                              self.labels[idx], partial(self.codes, rng=rng), self.config.arch, self.amp,
-                              self.variant.matching)
-            if self.generator_ema is not None:
-                self.generator_ema.update_parameters(self.generator)
-        stats = (total / len(batches)).tolist()
-        if not all(math.isfinite(v) for v in stats):
-            raise _Diverged(f"fine-tuning losses are not finite (D real {stats[0]}, D fake {stats[1]}, G {stats[2]})")
-        self.calibrate_generator()
-        for k, ratio in enumerate(self.diversity_ratios()):
-            threshold = self.config.collapse_ratio
-            if self.watched[k] and not ratio >= threshold:  # NaN counts as collapse
-                raise _Diverged(f"mode collapse in class {self.class_names[k]}: its generated segments vary "
-                                f"{ratio:.2g} times as much as its real ones (collapse_ratio={threshold})")
-        return {"d_loss_real": stats[0], "d_loss_fake": stats[1], "g_loss": stats[2], "d_acc_real": stats[3],
-                "d_acc_fake": stats[4], "g_acc": stats[5], "samples": len(batches) * len(batches[0])}
-
-    def run_epoch(self) -> None:
-        """One epoch of the current phase; on divergence back to the last good state with half the LR."""
-        seed = epoch_seed(self.config.seed, PHASES.index(self.phase), self.epoch, self.recoveries)
-        torch.manual_seed(seed)  # dropout
-        rng = torch.Generator().manual_seed(seed)  # batch order, classes, codes
-        start = time.perf_counter()
-        try:
-            with phase("gan autoencoder" if self.phase == "ae" else "gan fine-tuning"):
-                stats = (self.autoencoder_epoch if self.phase == "ae" else self.gan_epoch)(rng)
-        except _Diverged as why:
-            self.recover(str(why))
-            return
-        samples = stats.pop("samples")
-        self.epoch += 1
-        self.log({"phase": self.phase, "epoch": self.epoch, **stats, "lr": self.lr,
-                  "samples_per_s": round(samples / (time.perf_counter() - start), 1)})
-        self.save()
-
-    def recover(self, why: str) -> None:
-        where = f"{self.phase} epoch {self.epoch + 1}"
-        if self.recoveries >= self.config.max_recoveries:
-            kept = f"; the last good checkpoint is kept in {self.checkpoint.path}" if self.out_dir else ""
-            raise TrainingDivergedError(
-                f"training diverged in {where}: {why}. Gave up after {self.recoveries} recoveries "
-                f"(max_recoveries={self.config.max_recoveries}){kept}. Try a lower learning rate.")
-        recoveries, lr_scale = self.recoveries + 1, self.lr_scale / 2
-        self.restore(self.checkpoint.last_good_state(self.device))
-        self.recoveries, self.lr_scale = recoveries, lr_scale
-        for optimizer in (self.opt_ae, self.opt_g, self.opt_d):
-            for group in optimizer.param_groups if optimizer else ():
-                group["lr"] = self.lr
-        self.log({"phase": self.phase, "epoch": self.epoch, "lr": self.lr,
-                  "event": f"{where}: {why}; back to the last good checkpoint, learning rate halved"})
-        self.save()
-
-    @property
-    def lr(self) -> float:
-        return (self.config.ae_lr if self.phase == "ae" else self.config.fine_tuning_lr) * self.lr_scale
-
-    # --- checkpoints and logs
-
-    def state(self) -> dict:
-        optimizers = {"opt_ae": self.opt_ae, "opt_g": self.opt_g, "opt_d": self.opt_d}
-        return {
-            "phase": self.phase, "epoch": self.epoch,
-            "recoveries": self.recoveries, "lr_scale": self.lr_scale, "history": self.losses.rows,
-            "gaussians": self.gaussians.to_dict() if self.gaussians else None, "watched": self.watched,
-            "encoder": self.encoder.state_dict() if self.phase == "ae" else None,
-            "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
-            "generator_ema": self.generator_ema.state_dict() if self.generator_ema is not None else None,
-            **{name: opt.state_dict() if opt else None for name, opt in optimizers.items()},
-        }
-
-    def save(self) -> None:
-        """The state as the last good one, on disk with ``out_dir`` (:class:`seraug.checkpoint.Checkpoint`)."""
-        self.checkpoint.save(self.state())
-
-    def restore(self, s: dict) -> None:
-        self.phase, self.epoch, self.recoveries, self.lr_scale = s["phase"], s["epoch"], s["recoveries"], s["lr_scale"]
-        self.losses.rows, self.watched = s["history"], s["watched"]
-        self.gaussians = ClassGaussians.from_dict(s["gaussians"]) if s["gaussians"] else None
-        if s["encoder"] is not None:
-            self.encoder.load_state_dict(s["encoder"])
-        self.generator.load_state_dict(s["generator"])
-        self.discriminator.load_state_dict(s["discriminator"])
-        if self.phase == "gan":
-            self.fine_tuning_state()
-            if s.get("generator_ema") is not None:
-                self.generator_ema.load_state_dict(s["generator_ema"])
-        for name in ("opt_ae", "opt_g", "opt_d"):
-            if s[name] is not None:
-                getattr(self, name).load_state_dict(s[name])
-
-    def resume(self) -> bool:
-        """Load ``out_dir/checkpoint.pt`` if there is one; ConfigError if it belongs to another run."""
-        saved = self.checkpoint.load(self.device)
-        if saved is not None and saved["phase"] == "gan" and saved["epoch"] > self.config.gan_epochs:
-            raise ConfigError(f"{self.checkpoint.path}: holds {saved['epoch']} fine-tuning epochs, more than "
-                              f"gan_epochs={self.config.gan_epochs}; use another folder, or more epochs")
-        if saved is not None:
-            self.restore(saved)
-        return saved is not None
-
-    def adopt_autoencoder(self, folder: Path) -> None:
-        """Steps (a) and (b) from the checkpoint in ``folder``, of a run on the same data whose settings differ
-        at most in :data:`FINE_TUNING` and whose autoencoder has finished; fine-tuning then starts afresh
-        under this run's settings (its optimisers and G's moving average new)."""
-        path = Path(folder) / "checkpoint.pt"
-        donor = Checkpoint(path, self.checkpoint.config, self.checkpoint.fingerprint, free=FINE_TUNING,
-                           same_form=_comparable, weights_only=False).load(self.device)
-        if donor is None:
-            raise ConfigError(f"{folder}: no checkpoint.pt to take the autoencoder from")
-        if (donor["phase"], donor["epoch"]) not in (("gan", 0), ("ae", self.config.ae_epochs)):
-            raise ConfigError(f"{path}: its autoencoder has not finished ({donor['phase']} epoch {donor['epoch']}); "
-                              "train it to the end of step (a) first (gan_epochs=0)")
-        self.restore({**donor, "opt_g": None, "opt_d": None, "generator_ema": None})
-
-    def log(self, row: dict) -> None:
-        self.losses.add(row, step=self.epoch + (self.config.ae_epochs if self.phase == "gan" else 0))
-
-    def close(self) -> None:
-        self.losses.close()
+def _log(state: TrainingState, log: LossLog, row: dict) -> None:
+    log.add({"phase": state.phase, "epoch": state.epoch, **row},
+            step=state.epoch + (state.config.ae_epochs if state.phase == "gan" else 0))
 
 
 def _validate(X: np.ndarray, y: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -420,7 +217,7 @@ def train_gan(
         progress: show a progress bar over epochs.
         autoencoder: a model folder (``out_dir`` of another run on the same data, trained with ``gan_epochs=0``)
             whose autoencoder and class Gaussians to start fine-tuning from instead of training them; its
-            settings may differ from ``config`` only in :data:`FINE_TUNING`. Ignored when ``out_dir`` holds a
+            settings may differ from ``config`` only in :data:`seraug.gan.state.FINE_TUNING`. Ignored when ``out_dir`` holds a
             checkpoint of this run (that is resumed).
 
     Returns:
@@ -438,39 +235,40 @@ def train_gan(
     if out:
         out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(device)
-    cuda = device.type == "cuda"
-    autotune = torch.backends.cudnn.flags(enabled=True, benchmark=True) if cuda else contextlib.nullcontext()
-    with torch.random.fork_rng(devices=[device] if cuda else []), autotune:
-        run = _Run(X, y, class_names, config, out, device, progress, variant)
-        total = config.ae_epochs + config.gan_epochs
+    with training_scope(device):
+        state = TrainingState.new(X, y, class_names, config, device, variant)
+        checkpoint = checkpoint_of(out, state, X, y)
+        log = LossLog(out, progress)  # losses.csv, TensorBoard, events on the console
+        log.rows = state.history
         try:
-            if not run.resume():
-                if autoencoder is not None:
-                    run.adopt_autoencoder(Path(autoencoder))
-                run.save()  # the fresh start is the first "last good" state
-            with tqdm(total=total, desc=f"gan ({config.arch})", unit="epoch", disable=not progress) as bar:
+            start(state, checkpoint, Path(autoencoder) if autoencoder is not None else None, X, y)
+            with tqdm(total=config.ae_epochs + config.gan_epochs, desc=f"gan ({config.arch})", unit="epoch",
+                      disable=not progress) as bar:
                 def show() -> None:
-                    bar.n = run.epoch + (config.ae_epochs if run.phase == "gan" else 0)
-                    last = run.losses.rows[-1] if run.losses.rows else {}
+                    bar.n = state.epoch + (config.ae_epochs if state.phase == "gan" else 0)
+                    last = state.history[-1] if state.history else {}
                     bar.set_postfix({k: f"{last[k]:.4g}" for k in ("ae_loss", "d_loss_real", "g_loss")
                                      if isinstance(last.get(k), float)})
 
                 show()
-                while run.phase == "ae" and run.epoch < config.ae_epochs:  # step (a)
-                    run.run_epoch()
+                while state.phase == "ae" and state.epoch < config.ae_epochs:  # step (a)
+                    run_epoch(state, checkpoint, log)
                     show()
-                if run.phase == "ae":  # step (b)
-                    run.init_gan()
-                    run.save()
-                while run.epoch < config.gan_epochs:  # step (c)
-                    run.run_epoch()
+                if state.phase == "ae":  # step (b)
+                    warning = init_gan(state)
+                    if warning:
+                        warnings.warn(warning, stacklevel=2)
+                        _log(state, log, {"event": warning})
+                    checkpoint.save(state.to_dict())
+                while state.epoch < config.gan_epochs:  # step (c)
+                    run_epoch(state, checkpoint, log)
                     show()
         finally:
-            run.close()
+            log.close()
     # Back to the default layout: the model then generates exactly what it will after GANModel.load.
     generator, discriminator = (net.eval().to(memory_format=torch.contiguous_format)
-                                for net in (run.sampling_generator, run.discriminator))
-    model = GANModel(config, class_names, generator, discriminator, run.gaussians, scaler, features, speakers)
+                                for net in (state.sampling_generator, state.discriminator))
+    model = GANModel(config, class_names, generator, discriminator, state.gaussians, scaler, features, speakers)
     if out:
         model.save(out)
     return model
@@ -489,13 +287,15 @@ def train_autoencoder(
     """
     X, y = _validate(X, y, n_classes)
     device = resolve_device(device)
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        run = _Run(X, y, list(map(str, range(n_classes))), config, None, device, progress=False, variant=variant)
-        while run.epoch < config.ae_epochs:
-            run.run_epoch()
-    run.encoder.eval()
-    with torch.no_grad(), autocast(device, run.amp):
-        recalibrate_batch_norm(run.encoder, run.data.split(config.batch_size))
-        recalibrate_batch_norm(run.generator, [run.encoder(batch) for batch in run.data.split(config.batch_size)])
-    return run.encoder.eval(), run.generator.eval()
+    with training_scope(device):
+        state = TrainingState.new(X, y, list(map(str, range(n_classes))), config, device, variant)
+        checkpoint, log = checkpoint_of(None, state, X, y), LossLog(None, progress=False)
+        checkpoint.save(state.to_dict())
+        while state.epoch < config.ae_epochs:
+            run_epoch(state, checkpoint, log)
+    state.encoder.eval()
+    with torch.no_grad(), autocast(device, state.amp):
+        recalibrate_batch_norm(state.encoder, state.data.split(config.batch_size))
+        recalibrate_batch_norm(state.generator, [state.encoder(b) for b in state.data.split(config.batch_size)])
+    return state.encoder.eval(), state.generator.eval()
 
