@@ -33,7 +33,7 @@ from seraug.features.logmel import segments_from_waveforms
 from seraug.gan.config import GANConfig
 from seraug.gan.models import build
 from seraug.gan.steps import autoencoder_step, gan_step
-from seraug.gan.train import adam
+from seraug.gan.state import adam
 from seraug.features.normalise import MinMaxScaler
 from seraug.runtime import bf16_available
 

@@ -24,7 +24,8 @@ from seraug.checkpoint import Checkpoint
 from seraug.gan import watch as watch_module
 from seraug.gan.logger import LossLog
 from seraug.gan.state import TrainingState, adam, checkpoint_of
-from seraug.gan.train import TrainingDivergedError, Variant, init_gan, run_epoch, train_autoencoder
+from seraug.errors import TrainingDivergedError
+from seraug.gan.train import Variant, init_gan, run_epoch, train_autoencoder
 from seraug.features.normalise import MinMaxScaler
 
 CLASSES = ["anger", "neutral", "sadness"]

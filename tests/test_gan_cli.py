@@ -125,7 +125,7 @@ def test_train_takes_a_recipe_at_a_preset_size_and_says_so(store, tmp_path, caps
     printed = capsys.readouterr().out
     assert "recipe texture at the smoke size: width 0.0625, 1 autoencoder + 1 fine-tuning epochs" in printed
     assert GANModel.load(out).config == recipe_config("texture", "smoke", ae_epochs=1, gan_epochs=1, batch_size=8)
-    assert recipe_config("texture").width == 0.25  # the default: the improved recipe at the cpu size
+    assert recipe_config("texture").width == 0.125  # the default: the improved recipe at the cpu size
 
 
 def test_train_on_a_training_part_of_the_speakers(store, tmp_path, capsys):

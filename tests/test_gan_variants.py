@@ -23,7 +23,7 @@ from seraug.features.logmel import LogMelConfig, mel_filters  # noqa: E402
 from seraug.gan import GANConfig, build, generate, train_gan  # noqa: E402
 from seraug.gan.quality import PAUSE_LEVEL, pause_share  # noqa: E402
 from seraug.gan.steps import autoencoder_step, gan_step  # noqa: E402
-from seraug.gan.train import adam  # noqa: E402
+from seraug.gan.state import adam  # noqa: E402
 from seraug.features.normalise import MinMaxScaler  # noqa: E402
 
 

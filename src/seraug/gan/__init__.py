@@ -20,7 +20,7 @@ _EXPORTS = {
     "build": "models",
     "ClassGaussians": "latent",
     "GANModel": "bundle", "generate": "bundle",
-    "train_gan": "train", "TrainingDivergedError": "train",  # defined in seraug.errors
+    "train_gan": "train", "TrainingDivergedError": "watch",  # defined in seraug.errors
     "GANOverSampler": "sampler",
     "quality_report": "quality", "format_report": "measures",
     "spectrogram_grid": "render", "real_and_generated": "render", "write_wavs": "render",

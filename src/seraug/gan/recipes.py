@@ -40,14 +40,15 @@ SIZES: dict[str, Sizes] = {
     "smoke": Sizes(GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2),
                    GANConfig(width=1 / 16, dropout=0.0, ae_lr=1e-3, gan_lr=1e-4, ae_epochs=4, gan_epochs=2)),
     "cpu": Sizes(GANConfig(width=1 / 16, ae_epochs=4, gan_epochs=2),
-                 GANConfig(width=1 / 4, dropout=0.0, ae_lr=1e-3, gan_lr=2e-4, g_ema=0.97, ae_epochs=60,
-                           gan_epochs=20)),
+                 GANConfig(width=1 / 8, dropout=0.0, ae_lr=1e-3, gan_lr=2e-4, g_ema=0.97, ae_epochs=40,
+                           gan_epochs=15)),
     "paper": Sizes(GANConfig(width=1.0, ae_epochs=50, gan_epochs=50),
                    GANConfig(width=1.0, dropout=0.0, ae_lr=1e-3, gan_lr=2e-4, g_ema=0.97, ae_epochs=60,
                              gan_epochs=20)),
 }
 """``smoke``: minutes on a CPU, for tests and a first look; ``cpu``: the scale whose tables can be trusted on 2
-CPU cores (``tuned`` at width 1/4: 60 autoencoder and 20 fine-tuning epochs, about 16 minutes a cell in fp32);
+CPU cores (``tuned`` at width 1/8: 40 autoencoder and 15 fine-tuning epochs; until 2026-12-06 width 1/4 with 60 and
+20, which took twice as long a cell: ``docs/benchmarks.md``, "Where a cell's time goes");
 ``paper``: the paper's full-width networks, for a GPU (``tuned`` there keeps the cpu schedule at width 1:
 not yet measured on a GPU)."""
 
