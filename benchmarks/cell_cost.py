@@ -6,7 +6,8 @@ the processor's peak.
 
 Runs the README's main protocol (EmoDB, Table 2 with sadness reduced, 5 speaker groups, the ``cpu`` preset)
 for one fold and seed through ``seraug experiment``'s own code, into the run folder ``--out``: it resumes
-there, and a finished cell is read, not trained again (delete the folder to measure anew). Every cell
+there, and a finished cell is read, not trained again (delete the folder to measure anew; ``--print-only``
+prints a folder's tables without training, e.g. one made by an earlier commit: ``docs/runs/cell-cost-before``). Every cell
 records the seconds of its phases (:func:`seraug.runtime.phase`: each phase's time excludes the phases
 nested in it, so a column adds up to the cell). The table prints each phase's seconds and share.
 
@@ -64,13 +65,16 @@ def main() -> None:
     parser.add_argument("--fold", type=int, default=1, help="which of the 5 speaker groups is the test fold")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-amp", action="store_true", help="fp32 even where bf16 is native")
+    parser.add_argument("--print-only", action="store_true",
+                        help="print the tables of the cells --out holds, training none (e.g. a folder of another commit)")
     args = parser.parse_args()
     strategies = args.strategies.split(",")
     config = ExperimentConfig(corpus="emodb", root=str(SHARED / "emodb"), out=args.out, protocol="table2",
                               strategies=strategies, seeds=[args.seed], folds="groups", n_groups=5,
                               reduce=["sadness"], noise_dir=str(SHARED / "esc10"), device="cpu",
                               amp=False if args.no_amp else None, only=[f"*/group-{args.fold}/*"])
-    run_experiment(config, progress=True)
+    if not args.print_only:
+        run_experiment(config, progress=True)
     cells = {s: json.loads(Path(args.out, "cells", f"reduce-sadness__group-{args.fold}__{s}__seed{args.seed}.json")
                            .read_text()) for s in strategies}
     # a cell's phases, in the order first met; "other" is what no phase timed (scaling, segment lookup)

@@ -388,3 +388,21 @@ def test_a_whole_training_part_is_trained_once_for_every_reduced_class_and_eithe
     assert "reused_from" not in json.loads(next((tmp_path / "other" / "cells").glob("*.json")).read_text())
     with pytest.raises(ValueError, match="--reuse .*nowhere: not a run folder"):
         tiny(tmp_path / "x", reuse=[str(tmp_path / "nowhere")])
+
+
+def test_a_cell_made_before_is_copied_and_a_changed_gan_recipe_retrains_only_the_gan(tmp_path, emodb_root):
+    """The same cell made with the same settings is copied from a --reuse folder; a run whose GAN sizes differ copies
+    the cells that use no GAN and trains the GAN's."""
+    common = dict(root=str(emodb_root), classes="anger,neutral,sadness", max_folds=1, reduce=["sadness"])
+    run_experiment(tiny(tmp_path / "first", strategies=["imbalanced", "gan"], **common), progress=False)
+    first = {json.loads(p.read_text())["strategy"]: json.loads(p.read_text())
+             for p in (tmp_path / "first" / "cells").glob("*.json")}
+    run_experiment(tiny(tmp_path / "same", strategies=["imbalanced", "gan"], reuse=[str(tmp_path / "first")],
+                        **common), progress=False)
+    same = {c["strategy"]: c for c in map(json.loads, map(Path.read_text, (tmp_path / "same" / "cells").glob("*.json")))}
+    assert all(same[s]["reused_from"].startswith("../first/") and same[s]["uar"] == first[s]["uar"] for s in same)
+    changed = replace(TINY, gan=replace(TINY.gan, ae_epochs=2))
+    run_experiment(tiny(tmp_path / "other-gan", strategies=["imbalanced", "gan"], reuse=[str(tmp_path / "first")],
+                        preset=changed, **common), progress=False)
+    other = {c["strategy"]: c for c in map(json.loads, map(Path.read_text, (tmp_path / "other-gan" / "cells").glob("*.json")))}
+    assert other["imbalanced"]["reused_from"].startswith("../first/") and "reused_from" not in other["gan"]

@@ -26,6 +26,7 @@ command runs, so ``seraug --help``, ``--version`` and the light commands answer 
 
 
 def _corpora(args: argparse.Namespace) -> int:
+    """List the corpus loaders."""
     for name, module in CORPORA.items():
         download = " [seraug download]" if hasattr(module, "DOWNLOAD_URL") else ""
         print(f"{name:8s} {module.DESCRIPTION}{download}")
@@ -33,6 +34,7 @@ def _corpora(args: argparse.Namespace) -> int:
 
 
 def _manifest(args: argparse.Namespace) -> int:
+    """Read a corpus and print its utterances per speaker and class."""
     manifest = manifest_from_args(args)
     print(f"{args.corpus}: {len(manifest)} utterances, {manifest['speaker'].nunique()} speakers, "
           f"{manifest['label'].nunique()} labels\n")
@@ -44,6 +46,8 @@ def _manifest(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
+    """Download, unpack and check a corpus archive into the cache ($SERAUG_CACHE or ~/.cache/seraug). Loaders use
+    it when --root is not given."""
     from seraug.corpora.download import download
 
     print(f"{args.name}: ready at {download(args.name, args.cache, args.url, sha256=args.sha256)}")
@@ -51,6 +55,9 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _features(args: argparse.Namespace) -> int:
+    """Compute the paper's log-mel segments (16 kHz, 50 ms Hann window, 25 ms hop, 128 mels, log power, 128-frame
+    segments) and write OUT/spectrograms.npy (N x 128 x 128, dB), OUT/segments.csv and OUT/config.json.
+    Re-running with the same inputs and config reuses the store."""
     from seraug.features.store import extract_features
     from seraug.features.logmel import LogMelConfig
 
@@ -66,6 +73,9 @@ def _features(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
+    """Rebuild each run folder's tables from its cells and write them, with the command that made each run, its
+    compute time, machine and versions, into one markdown page (e.g. docs/results.md). Writes only --out (and
+    --readme): the run folders are read, not changed."""
     from seraug.experiment.results import readme_table, rewrite_block, write_results
 
     write_results(args.runs, args.out)
@@ -74,6 +84,13 @@ def _results(args: argparse.Namespace) -> int:
         rewrite_block(args.readme, readme_table(args.runs[0]))
         print(f"wrote the results table of {args.readme} from {args.runs[0]}")
     return 0
+
+
+def _command(sub, name: str, func, help: str) -> argparse.ArgumentParser:
+    """A light subcommand: ``func`` runs it, its docstring is the ``--help`` description."""
+    p = sub.add_parser(name, help=help, description=" ".join(func.__doc__.split()))
+    p.set_defaults(func=func)
+    return p
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -86,47 +103,31 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"seraug {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("corpora", help="list the corpus loaders", description="List the corpus loaders.")
-    p.set_defaults(func=_corpora)
+    _command(sub, "corpora", _corpora, "list the corpus loaders")
 
-    p = sub.add_parser("manifest", help="utterances per class and speaker of a corpus",
-                       description="Read a corpus and print its utterances per speaker and class.")
+    p = _command(sub, "manifest", _manifest, "utterances per class and speaker of a corpus")
     add_corpus_arguments(p)
     p.add_argument("--out", help="also write the manifest as CSV here")
-    p.set_defaults(func=_manifest)
 
-    p = sub.add_parser("download", help="download a corpus with a public archive (emodb, ravdess)",
-                       description="Download, unpack and check a corpus archive into the cache "
-                                   "($SERAUG_CACHE or ~/.cache/seraug). Loaders use it when --root is not given.")
+    p = _command(sub, "download", _download, "download a corpus with a public archive (emodb, ravdess)")
     p.add_argument("name", help="emodb or ravdess")
     p.add_argument("--cache", help="cache folder (default $SERAUG_CACHE or ~/.cache/seraug)")
     p.add_argument("--url", help="archive address (default: the authors' published archive)")
     p.add_argument("--sha256", help="the archive's SHA-256 (hex): refused unpacked if it differs")
-    p.set_defaults(func=_download)
 
-    p = sub.add_parser("features", help="log-mel 128x128 segments of a corpus, stored on disk",
-                       description="Compute the paper's log-mel segments (16 kHz, 50 ms Hann window, 25 ms hop, "
-                                   "128 mels, log power, 128-frame segments) and write OUT/spectrograms.npy "
-                                   "(N x 128 x 128, dB), OUT/segments.csv and OUT/config.json. Re-running with "
-                                   "the same inputs and config reuses the store.")
+    p = _command(sub, "features", _features, "log-mel 128x128 segments of a corpus, stored on disk")
     add_corpus_arguments(p)
     p.add_argument("--out", required=True, help="feature store folder")
     p.add_argument("--segment-hop", type=int, default=128,
                    help="frames between segment starts (128 = no overlap; 64 = 50%% overlap)")
     add_device_argument(p, "spectrograms are computed")
-    p.set_defaults(func=_features)
 
-    p = sub.add_parser("results", help="one markdown page of results from experiment run folders",
-                       description="Rebuild each run folder's tables from its cells and write them, with the "
-                                   "command that made each run, its compute time, machine and versions, into "
-                                   "one markdown page (e.g. docs/results.md). Writes only --out (and --readme): "
-                                   "the run folders are read, not changed.")
+    p = _command(sub, "results", _results, "one markdown page of results from experiment run folders")
     p.add_argument("runs", nargs="+", help="run folders of seraug experiment (their --out)")
     p.add_argument("--out", required=True, help="markdown file to write, e.g. docs/results.md")
     p.add_argument("--readme", metavar="PAGE",
                    help="also rewrite the table between <!-- results-table --> and <!-- /results-table --> in PAGE "
                         "(e.g. README.md) with the first run's short table (current strategies only)")
-    p.set_defaults(func=_results)
 
     for name, (module, text) in HEAVY_COMMANDS.items():
         if name == command:

@@ -72,9 +72,10 @@ def add_parser(subparsers, help: str) -> None:
                    help="run only cells whose id matches this glob, e.g. 'reduce-sadness/*/gan/*' (repeatable); "
                         "ids are scenario/fold/strategy/seedN")
     p.add_argument("--reuse", action="append", metavar="DIR",
-                   help="another run folder (repeatable) whose finished cells that train on a fold's whole training "
-                        "part (table2's full, table3's imbalanced: the same whatever class is reduced) are copied "
-                        "instead of trained again, when made with the same settings; this run's own are always reused")
+                   help="another run folder (repeatable) whose finished cells are copied instead of trained again "
+                        "where they compute the same: the same cell made with the same settings (a strategy without "
+                        "a GAN ignores the GAN's sizes), or a cell on a fold's whole training part (table2's full, "
+                        "table3's imbalanced: the same whatever class is reduced); this run's own are always reused")
     p.add_argument("--summary-only", action="store_true",
                    help="run no cell; rebuild the tables from OUT/cells (e.g. after copying cells of several "
                         "machines together); the other options are ignored")

@@ -112,9 +112,7 @@ class GANConfig:
         "on non-finite losses or mode collapse: reload the last good checkpoint and halve the learning rate, "
         "at most this many times in each step (autoencoder, fine-tuning); then stop with an error (0: stop at once)"))
     collapse_ratio: float = field(default=0.1, metadata=_doc(
-        "mode collapse = the mean pairwise distance of a class's generated segments fell below this fraction of "
-        "that of its real training segments. A G that ignores its code gives about 0; on EmoDB at width 1/16 "
-        "after 4+2 epochs the proposed model's classes gave 0.29-0.68 (see seraug.gan.train)"))
+        "mode collapse = a class's generated segments vary less than this fraction of its real ones (seraug.gan.watch)"))
     seed: int = field(default=0, metadata=_doc("seed of every random step (same seed on CPU => same numbers)"))
     amp: bool = field(default=True, metadata=_doc(
         "bf16 autocast where the hardware has native bf16 (bf16 GPUs; CPUs with AMX or AVX512-BF16), else fp32"))
