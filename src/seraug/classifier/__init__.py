@@ -9,7 +9,8 @@
 from seraug.classifier.metrics import accuracy, confusion, evaluate, f_score, uar, utterance_labels, vote
 from seraug.classifier.config import TrainConfig
 from seraug.classifier.inference import embed, load_model, predict_proba, save_model
-from seraug.classifier.train import FitResult, fit, fit_or_load
+from seraug.classifier.reference import fit_or_load
+from seraug.classifier.train import FitResult, fit
 from seraug.classifier.vgg import VGG19
 from seraug.runtime import Distributed, init_distributed  # where torchrun's process group is joined
 

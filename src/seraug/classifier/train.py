@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +45,14 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.swa_utils import AveragedModel, update_bn
+from torch.optim.swa_utils import AveragedModel
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
 from seraug.classifier.config import TrainConfig
-from seraug.classifier.inference import as_input, load_model, predict_proba, save_model
+from seraug.classifier.inference import as_input, predict_proba, save_model
 from seraug.classifier.metrics import evaluate
+from seraug.classifier.optim import average_into, lr_schedule
 from seraug.classifier.vgg import VGG19
 from seraug.errors import ConfigError, DataError
 from seraug.checkpoint import Checkpoint
@@ -145,30 +146,6 @@ def _setup_device(config: TrainConfig) -> tuple[torch.device, Distributed]:
     return device, ddp
 
 
-def _schedule(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
-              ) -> torch.optim.lr_scheduler.LRScheduler:
-    """The learning-rate schedule of ``config.schedule``, stepped once per optimiser step."""
-    if config.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, epochs=config.epochs,
-                                                   steps_per_epoch=steps_per_epoch, pct_start=config.warmup)
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-
-
-def _average_into(model: torch.nn.Module, averaged: AveragedModel, X: torch.Tensor, batch_size: int,
-                  device: torch.device, amp: bool) -> None:
-    """Copy the averaged weights into ``model`` and recompute its batch-norm statistics on ``X``.
-
-    Running statistics gathered along the way belong to no single one of the averaged weights, so they
-    are measured again: one pass over the training segments in train mode, without gradients
-    (``torch.optim.swa_utils.update_bn``, a cumulative average over the batches).
-    """
-    with torch.no_grad():
-        for target, source in zip(model.parameters(), averaged.module.parameters()):
-            target.copy_(source)
-    with autocast(device, amp):
-        update_bn((as_input(X[start : start + batch_size], device) for start in range(0, len(X), batch_size)), model)
-
-
 def fit(
     X_train: np.ndarray,
     y_train: np.ndarray,
@@ -235,7 +212,7 @@ def fit(
         sampler = DistributedSampler(range(len(X_train)), num_replicas=ddp.world_size, rank=ddp.rank,
                                      shuffle=True, seed=config.seed)
         steps_per_epoch = -(-len(sampler) // rank_batch)
-        schedule = _schedule(optimizer, config, steps_per_epoch)
+        schedule = lr_schedule(optimizer, config, steps_per_epoch)
         averaged = AveragedModel(model, use_buffers=False) if config.average_epochs else None
         history: list[dict] = []
         best_epoch, best_uar, best_weights, stopped = 0, -1.0, {}, False
@@ -291,7 +268,7 @@ def fit(
             if averaged is not None and epoch >= config.epochs - config.average_epochs:
                 averaged.update_parameters(model)
                 if epoch + 1 == config.epochs:  # the average becomes the model validated, kept and returned
-                    _average_into(model, averaged, X_all[order], rank_batch, device, config.amp)
+                    average_into(model, averaged, X_all[order], rank_batch, device, config.amp)
 
             # Validate on rank 0 (utterance-level, after voting) and share the scores with every rank.
             scores = torch.full((3,), float("nan"), dtype=torch.float64, device=device)
@@ -337,26 +314,3 @@ def fit(
         if checkpoint is not None and ddp.is_main:
             save_model(best, checkpoint.path.parent / "model.pt")
     return FitResult(best, history, best_epoch, best_uar, stopped and len(history) < config.epochs)
-
-
-def fit_or_load(path: str | Path, X_db: np.ndarray, y: np.ndarray, n_classes: int, config: TrainConfig,
-                progress: bool = True) -> VGG19:
-    """The VGG19 saved at ``path``; trained first on every segment of ``X_db`` and saved there if absent.
-
-    For a classifier that serves as a fixed reference (an embedding, a GAN-test judge) rather than an
-    evaluated model: a :class:`MinMaxScaler` is fitted on ``X_db`` ``(N, H, W)`` (dB), nothing is held
-    out for validation and the last epoch is kept (``config.select`` is set to ``"last"``). The model
-    returned is the one read back from ``path`` on ``config.device``, its scaler in ``.scaler``.
-    """
-    path = Path(path)
-    if not path.exists():
-        scaler = MinMaxScaler().fit(X_db)
-        empty = np.zeros((0, *X_db.shape[1:]), np.float32)
-        result = fit(scaler.transform(X_db), y, empty, np.zeros(0, int), np.zeros(0, str), n_classes,
-                     replace(config, select="last"), progress=progress, scaler=scaler)
-        save_model(result.model, path)
-    model = load_model(path, config.device)
-    if model.scaler is None:
-        raise ConfigError(f"{path}: the classifier stores no MinMaxScaler "
-                          "(save it with save_model(model, path, scaler))")
-    return model
