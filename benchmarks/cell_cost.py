@@ -26,6 +26,7 @@ import platform
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
@@ -65,6 +66,10 @@ def main() -> None:
     parser.add_argument("--fold", type=int, default=1, help="which of the 5 speaker groups is the test fold")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-amp", action="store_true", help="fp32 even where bf16 is native")
+    parser.add_argument("--versus", metavar="FOLDER",
+                        help="also print, fold by fold, the UAR of --strategy-versus's cells of --seed in --out and in "
+                             "FOLDER (a run folder of the same protocol made with other settings, e.g. an older recipe)")
+    parser.add_argument("--strategy-versus", default="gan_texture")
     parser.add_argument("--print-only", action="store_true",
                         help="print the tables of the cells --out holds, training none (e.g. a folder of another commit)")
     args = parser.parse_args()
@@ -110,6 +115,32 @@ def main() -> None:
         if seconds:
             rate = trained * gflop / seconds
             print(f"| {s} | {trained} | {seconds:.1f} | {rate:.1f} | {rate / peak:.2f} |")
+    if args.versus:
+        versus(Path(args.out), Path(args.versus), args.strategy_versus, args.seed)
+
+
+def versus(out: Path, other: Path, strategy: str, seed: int) -> None:
+    """``strategy``'s UAR per fold in ``out`` and ``other`` (seed ``seed``), their paired difference, and beside it
+    the spread over seeds of ``other``'s cells (the std over seeds of each fold's UAR, averaged over folds)."""
+    def cells(folder: Path) -> dict[str, dict]:
+        found = (json.loads(p.read_text()) for p in (folder / "cells").glob(f"*__{strategy}__seed*.json"))
+        return {(c["fold"], c["seed"]): c for c in found}
+
+    ours, theirs = cells(out), cells(other)
+    folds = sorted(f for f, s in ours if s == seed and (f, seed) in theirs)
+    print(f"\n{strategy}, seed {seed}: UAR % in {out} (this recipe) and {other} (the other)\n")
+    print("| fold | this | other | this - other | s a cell: this | other |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    diffs = []
+    for fold in folds:
+        a, b = ours[fold, seed], theirs[fold, seed]
+        diffs.append(100 * (a["uar"] - b["uar"]))
+        print(f"| {fold} | {100 * a['uar']:.1f} | {100 * b['uar']:.1f} | {diffs[-1]:+.1f} | {a['seconds']:.0f} | "
+              f"{b['seconds']:.0f} |")
+    spread = np.mean([np.std([100 * c["uar"] for (f, _), c in theirs.items() if f == fold]) for fold in folds])
+    print(f"| mean | {np.mean([100 * ours[f, seed]['uar'] for f in folds]):.1f} | "
+          f"{np.mean([100 * theirs[f, seed]['uar'] for f in folds]):.1f} | {np.mean(diffs):+.1f} | | |")
+    print(f"\nthe other folder's spread over seeds on a fold (std, mean over these folds): {spread:.1f} points")
 
 
 if __name__ == "__main__":

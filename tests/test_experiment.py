@@ -103,6 +103,19 @@ def test_cells_record_the_balancing(table2_run):
     assert len(set(gan.values())) == 1 and gan["sadness"] > cells["imbalanced"]["train_segments"]["sadness"]
 
 
+def test_cells_record_where_their_time_went(table2_run):
+    """Each cell's phases (seraug.runtime.phase) add up to no more than the cell took, and name the work done."""
+    out, _ = table2_run
+    for path in (out / "cells").glob("*.json"):
+        cell = json.loads(path.read_text())
+        phases = cell["phases"]
+        assert phases["classifier training"] > 0 and sum(phases.values()) <= cell["seconds"] + 0.5, path.name
+        gan_phases = {"gan autoencoder", "gan fine-tuning", "gan class normals", "gan generation"}
+        assert gan_phases <= set(phases) if cell["strategy"] == "gan" else not gan_phases & set(phases), path.name
+        assert ("augmentation" in phases) == (cell["strategy"] == "cp"), path.name
+    assert (out / "examples" / "gan" / "grid.png").exists() and (out / "examples" / "real").is_dir()
+
+
 def test_rerun_skips_finished_cells_and_only_adds_new(table2_run, emodb_root, monkeypatch):
     out, _ = table2_run
     stamps = {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
