@@ -314,21 +314,25 @@ def test_each_gan_strategy_trains_its_recipe_at_the_preset_size_and_the_paper_pr
     assert recipe_config("texture", "paper") == replace(paper.sizes.gan_tuned, ae_texture_weight=TEXTURE_WEIGHT)
 
 
-def test_the_committed_table2_folder_takes_cells_of_the_current_code(tmp_path):
-    """The README's run folder must take the cells its commands still have to add: the ``cpu`` preset as the
-    code builds it now hashes like every committed cell (written when GANConfig had 11 fields it has since lost
-    and lacked others), so a GAN setting leaves the hash alone at its default and changes it at any other."""
+def test_committed_folders_keep_their_hash_and_the_readme_folder_takes_cells_of_the_current_code(tmp_path):
+    """A folder written when GANConfig had 11 fields it has since lost (and lacked others) still hashes like its cells,
+    so its tables stay one run; the README's run folder takes the cells its command still has to add (the ``cpu``
+    preset as the code builds it now); a GAN setting leaves the hash alone at its default and changes it at any
+    other."""
     from dataclasses import asdict
 
     from seraug.experiment import settings_hash
 
-    folder = Path(__file__).parents[1] / "docs" / "runs" / "emodb-table2"
-    stored = json.loads((folder / "config.json").read_text())
+    runs = Path(__file__).parents[1] / "docs" / "runs"
+    for name in ("emodb-table2", "main-emodb-sadness"):
+        stored = json.loads((runs / name / "config.json").read_text())
+        assert {json.loads(p.read_text())["settings"] for p in (runs / name / "cells").glob("*.json")} == {
+            settings_hash(stored)}, name
     sizes = ExperimentConfig(corpus="emodb", root=None, out=str(tmp_path), preset=stored["preset"], amp=stored["amp"],
                              strategies=["imbalanced"]).sizes
     now = stored | {"sizes": json.loads(json.dumps(asdict(sizes)))}
     assert "ae_texture_weight" in now["sizes"]["gan_tuned"] and "r1_gamma" not in now["sizes"]["gan_tuned"]
-    assert {json.loads(p.read_text())["settings"] for p in (folder / "cells").glob("*.json")} == {settings_hash(now)}
+    assert settings_hash(now) == settings_hash(stored)
     textured = replace(sizes, gan_tuned=replace(sizes.gan_tuned, ae_texture_weight=10.0))
     assert settings_hash(now | {"sizes": json.loads(json.dumps(asdict(textured)))}) != settings_hash(now)
 
