@@ -49,12 +49,12 @@ class Checkpoint:
 
         Raises ConfigError when the file holds another run (other settings or other data). The state read
         becomes the last good one."""
-        blob = read_or_set_aside(self.path, Path.read_bytes) if self.path else None
-        if blob is None:
+        if self.path is None:
             return None
-        state = read_or_set_aside(self.path, lambda _: self._decode(blob, device))
-        if state is None:
+        read = read_or_set_aside(self.path, lambda p: (blob := p.read_bytes(), self._decode(blob, device)))
+        if read is None:
             return None
+        blob, state = read
         check_same_run(self.path, "a checkpoint of a run",
                        {**self.same_form(state.get("config", {})), "fingerprint": state.get("fingerprint")},
                        {**self.same_form(self.config), "fingerprint": self.fingerprint}, self.free)

@@ -1,6 +1,6 @@
 """What a GAN training run holds between epochs (:class:`TrainingState`), and its checkpoint form.
 
-Also the run's checkpoint (:func:`checkpoint_of`) and where a run starts (:func:`start`: its own checkpoint,
+Also the run's checkpoint (:func:`checkpoint_of`) and where a run starts (:func:`resume_or_start`: its own checkpoint,
 another run's finished autoencoder, or afresh). The phases of :mod:`seraug.gan.train` are functions over this state; :mod:`seraug.gan.watch` checks it for
 mode collapse and takes it back to the last good checkpoint. Everything a resumed run needs to continue as if
 never stopped is in :meth:`TrainingState.to_dict`: networks, optimisers, G's moving average, class Gaussians,
@@ -198,7 +198,7 @@ def checkpoint_of(folder: Path | None, state: TrainingState, X: np.ndarray, y: n
                       same_form=_comparable, weights_only=False)
 
 
-def start(state: TrainingState, checkpoint: Checkpoint, autoencoder: Path | None, X, y) -> None:
+def resume_or_start(state: TrainingState, checkpoint: Checkpoint, autoencoder: Path | None, X, y) -> None:
     """Resume the run's own checkpoint; else, with ``autoencoder``, take steps (a) and (b) from that folder's."""
     saved = checkpoint.load(state.device)
     if saved is not None:

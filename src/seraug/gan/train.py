@@ -59,7 +59,7 @@ from seraug.gan.config import GANConfig
 from seraug.gan.latent import ClassGaussians
 from seraug.gan.logger import LossLog
 from seraug.gan.models import ConvEncoder, Generator
-from seraug.gan.state import TrainingState, Variant, checkpoint_of, start
+from seraug.gan.state import TrainingState, Variant, checkpoint_of, resume_or_start
 from seraug.gan.steps import autoencoder_step, gan_step, recalibrate_batch_norm
 from seraug.gan.watch import calibrate_generator, collapsed, diversity_ratios, recover
 from seraug.runtime import autocast, check_labels, check_segments, epoch_seed, phase, resolve_device, training_scope
@@ -241,7 +241,7 @@ def train_gan(
         log = LossLog(out, progress)  # losses.csv, TensorBoard, events on the console
         log.rows = state.history
         try:
-            start(state, checkpoint, Path(autoencoder) if autoencoder is not None else None, X, y)
+            resume_or_start(state, checkpoint, Path(autoencoder) if autoencoder is not None else None, X, y)
             with tqdm(total=config.ae_epochs + config.gan_epochs, desc=f"gan ({config.arch})", unit="epoch",
                       disable=not progress) as bar:
                 def show() -> None:
